@@ -1,0 +1,277 @@
+#include "journal/journal.h"
+
+#include <sqlite3.h>
+
+#include <future>
+#include <utility>
+
+#include "journal/identity.h"
+#include "journal/migrations.h"
+#include "journal/path.h"
+#include "journal/stale.h"
+
+namespace runbook::journal {
+
+namespace {
+
+// After a busy timeout the writer retries BEGIN this many times before the
+// failure becomes sticky (about a minute with the default busy timeout).
+constexpr int kBusyRetries = 5;
+
+// The per-connection pragmas. (journal_mode is set once, in Open: it is
+// persistent in the file.)
+Status Configure(sqlite::Db& db, const OpenOptions& options, bool writer) {
+  db.SetBusyTimeout(options.busy_timeout_ms);
+  if (!writer) {
+    if (Status s = db.Exec("PRAGMA query_only = ON"); !s.ok()) return s;
+  }
+  if (Status s = db.Exec("PRAGMA synchronous = NORMAL"); !s.ok()) return s;
+  return db.Exec("PRAGMA foreign_keys = ON");
+}
+
+Status EnableWal(sqlite::Db& db) {
+  Result<std::string> mode = db.QueryText("PRAGMA journal_mode = WAL");
+  if (!mode.ok()) return mode.status();
+  if (*mode != "wal")
+    return Status::IoError(db.path() + ": cannot use write-ahead logging (journal_mode is " +
+                           *mode + ")");
+  // Keep the WAL file from staying huge after a burst of output.
+  return db.Exec("PRAGMA journal_size_limit = 67108864");
+}
+
+// The same code with `prefix` before the message.
+Status Prefixed(std::string_view prefix, const Status& s) {
+  std::string message = std::string(prefix) + s.message();
+  switch (s.code()) {
+    case Status::Code::kBusy: return Status::Busy(std::move(message));
+    case Status::Code::kIoError: return Status::IoError(std::move(message));
+    case Status::Code::kCorruption: return Status::Corruption(std::move(message));
+    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(message));
+    case Status::Code::kNotFound: return Status::NotFound(std::move(message));
+    case Status::Code::kFailedPrecondition: return Status::FailedPrecondition(std::move(message));
+    default: return Status::Internal(std::move(message));
+  }
+}
+
+// Opening, configuring and migrating; a file SQLite does not recognise gets
+// the message a user understands.
+Status ExplainOpenError(const sqlite::Db& db, Status s) {
+  if (db.last_error_code() == SQLITE_NOTADB)
+    return Status::Corruption(db.path() + " is not a runbook journal (file is not a database)");
+  return s;
+}
+
+Result<std::unique_ptr<sqlite::Db>> OpenConnection(const std::string& path,
+                                                   const OpenOptions& options, bool writer) {
+  Result<std::unique_ptr<sqlite::Db>> db =
+      sqlite::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW);
+  if (!db.ok()) return db.status();
+  if (Status s = Configure(**db, options, writer); !s.ok()) return ExplainOpenError(**db, s);
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const OpenOptions& options) {
+  if (Status s = CreateJournalFile(path); !s.ok()) return s;
+  Result<std::unique_ptr<sqlite::Db>> writer = OpenConnection(path, options, /*writer=*/true);
+  if (!writer.ok()) return writer.status();
+  sqlite::Db& db = **writer;
+  // Refuse a file that is not ours before changing anything in it.
+  if (Status s = CheckIsJournal(db); !s.ok()) return ExplainOpenError(db, s);
+  if (Status s = EnableWal(db); !s.ok()) return ExplainOpenError(db, s);
+  if (Status s = MigrateToCurrent(db); !s.ok()) return ExplainOpenError(db, s);
+
+  std::vector<std::string> interrupted;
+  if (options.mark_stale_runs) {
+    Result<std::vector<std::string>> marked = MarkStaleRuns(db, HostName(), NowMicros());
+    if (!marked.ok()) return marked.status();
+    interrupted = std::move(*marked);
+  }
+  Result<WriteStatements> statements = WriteStatements::Prepare(db);
+  if (!statements.ok()) return statements.status();
+  Result<std::unique_ptr<sqlite::Db>> reader = OpenConnection(path, options, /*writer=*/false);
+  if (!reader.ok()) return reader.status();
+
+  return std::unique_ptr<Journal>(new Journal(path, options, std::move(*writer),
+                                              std::move(*statements), std::move(*reader),
+                                              std::move(interrupted)));
+}
+
+Journal::Journal(std::string path, const OpenOptions& options,
+                 std::unique_ptr<sqlite::Db> writer_db, WriteStatements statements,
+                 std::unique_ptr<sqlite::Db> reader_db, std::vector<std::string> interrupted)
+    : path_(std::move(path)),
+      options_(options),
+      interrupted_(std::move(interrupted)),
+      writer_db_(std::move(writer_db)),
+      statements_(std::move(statements)),
+      reader_db_(std::move(reader_db)) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+Journal::~Journal() { (void)Close(); }
+
+Status Journal::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closing_ = true;
+  }
+  wake_writer_.notify_one();
+  if (writer_.joinable()) writer_.join();
+  return writer_status();
+}
+
+Status Journal::writer_status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_;
+}
+
+// --- Enqueueing --------------------------------------------------------------
+
+void Journal::Enqueue(WriteOp op) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closing_) {
+    // A write after Close() is a caller bug; a barrier still gets an answer.
+    lock.unlock();
+    if (auto* barrier = std::get_if<BarrierOp>(&op))
+      barrier->done(Status::FailedPrecondition("journal " + path_ + " is closed"));
+    return;
+  }
+  bool was_empty = queue_.empty();
+  queue_.push_back(std::move(op));
+  lock.unlock();
+  if (was_empty) wake_writer_.notify_one();
+}
+
+void Journal::CreateRun(RunRecord run) {
+  if (run.started_at_us == 0) run.started_at_us = NowMicros();
+  Enqueue(std::move(run));
+}
+
+void Journal::FinishRun(std::string run_id, RunStatus status, int64_t finished_at_us,
+                        std::optional<int> exit_code, std::string outputs_json, std::string error) {
+  if (finished_at_us == 0) finished_at_us = NowMicros();
+  Enqueue(FinishRunOp{std::move(run_id), status, finished_at_us, exit_code,
+                      std::move(outputs_json), std::move(error)});
+}
+
+void Journal::SetRunStatus(std::string run_id, RunStatus status) {
+  Enqueue(SetRunStatusOp{std::move(run_id), status});
+}
+
+void Journal::ResumeRun(std::string run_id, ProcessIdentity owner) {
+  Enqueue(ResumeRunOp{std::move(run_id), std::move(owner)});
+}
+
+void Journal::PutAttempt(AttemptRecord attempt) { Enqueue(std::move(attempt)); }
+
+void Journal::AppendEvent(EventRecord event) {
+  if (event.ts_us == 0) event.ts_us = NowMicros();
+  Enqueue(std::move(event));
+}
+
+void Journal::AppendOutput(OutputChunk chunk) {
+  if (chunk.ts_us == 0) chunk.ts_us = NowMicros();
+  size_t n = chunk.data.size();
+  {
+    // Backstop for a caller that ignores pending_bytes(): wait for the writer
+    // to catch up rather than let the queue grow without bound.
+    std::unique_lock<std::mutex> lock(mu_);
+    output_drained_.wait(lock, [&] {
+      size_t pending = pending_bytes_.load(std::memory_order_relaxed);
+      return closing_ || pending == 0 || pending + n <= options_.max_pending_output_bytes;
+    });
+  }
+  pending_bytes_.fetch_add(n, std::memory_order_relaxed);
+  Enqueue(std::move(chunk));
+}
+
+void Journal::AddFinding(FindingRecord finding) {
+  if (finding.ts_us == 0) finding.ts_us = NowMicros();
+  Enqueue(std::move(finding));
+}
+
+void Journal::AddApproval(ApprovalRecord approval) {
+  if (approval.ts_us == 0) approval.ts_us = NowMicros();
+  Enqueue(std::move(approval));
+}
+
+void Journal::Sync(std::function<void(Status)> done) { Enqueue(BarrierOp{std::move(done)}); }
+
+Status Journal::SyncBlocking() {
+  std::promise<Status> promise;
+  std::future<Status> result = promise.get_future();
+  Sync([&promise](Status s) { promise.set_value(std::move(s)); });
+  return result.get();
+}
+
+// --- The writer thread -------------------------------------------------------
+
+void Journal::WriterLoop() {
+  for (;;) {
+    std::vector<WriteOp> ops;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_writer_.wait(lock, [this] { return !queue_.empty() || closing_; });
+      if (queue_.empty()) return;  // closing, and everything is written
+      ops.swap(queue_);
+    }
+    size_t begin = 0;
+    while (begin < ops.size()) {
+      // One transaction: up to the record and byte limits (at least one op).
+      size_t end = begin, bytes = 0;
+      while (end < ops.size() && (end == begin ||
+                                  (end - begin < options_.max_transaction_records &&
+                                   bytes + OutputBytes(ops[end]) <=
+                                       options_.max_transaction_output_bytes))) {
+        bytes += OutputBytes(ops[end]);
+        ++end;
+      }
+      Status outcome = CommitSlice(ops, begin, end);
+      // Release the output first, so that a barrier's callback already sees
+      // pending_bytes() without it.
+      for (size_t i = begin; i < end; ++i) {
+        if (auto* chunk = std::get_if<OutputChunk>(&ops[i])) std::string().swap(chunk->data);
+      }
+      pending_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+      {
+        // Taking the lock orders the notify after a waiter's predicate check.
+        std::lock_guard<std::mutex> lock(mu_);
+      }
+      output_drained_.notify_all();
+      for (size_t i = begin; i < end; ++i) {
+        if (auto* barrier = std::get_if<BarrierOp>(&ops[i])) barrier->done(outcome);
+      }
+      begin = end;
+    }
+  }
+}
+
+Status Journal::CommitSlice(std::vector<WriteOp>& ops, size_t begin, size_t end) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!status_.ok()) return status_;  // refuse every write after a failure
+  }
+  bool only_barriers = true;
+  for (size_t i = begin; i < end && only_barriers; ++i)
+    only_barriers = std::holds_alternative<BarrierOp>(ops[i]);
+  if (only_barriers) return Status::Ok();  // everything before is committed
+
+  Status s = statements_.Begin();
+  for (int retry = 0; !s.ok() && s.code() == Status::Code::kBusy && retry < kBusyRetries; ++retry)
+    s = statements_.Begin();
+  for (size_t i = begin; s.ok() && i < end; ++i) s = statements_.Apply(ops[i]);
+  if (s.ok() && options_.before_commit_for_testing)
+    s = options_.before_commit_for_testing(*writer_db_);
+  if (s.ok()) s = statements_.Commit();
+  if (s.ok()) return s;
+
+  if (!sqlite3_get_autocommit(writer_db_->handle())) (void)statements_.Rollback();
+  Status failure = Prefixed("journal write failed: ", s);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (status_.ok()) status_ = failure;
+  return status_;
+}
+
+}  // namespace runbook::journal

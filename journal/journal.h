@@ -1,0 +1,172 @@
+// The journal: the SQLite file that records every run, step attempt, event,
+// byte of output, finding and approval (SPEC §6, docs/journal.md). It is
+// audit evidence and a file format (journal/schema.sql).
+//
+// Writes never block on SQLite. Callers on any thread enqueue records; one
+// writer thread owned by the Journal, with its own connection, drains the
+// queue and applies everything pending in one transaction (group commit,
+// bounded by OpenOptions so that transactions stay short for the other
+// processes sharing the file). Sync() is the durability barrier the engine
+// waits on before acting on a state transition. The first failed write makes
+// the journal refuse all further writes (writer_status(), every Sync reports
+// it): records are never dropped silently.
+//
+// Reads go through a separate read-only connection guarded by a mutex, usable
+// from any thread; they see committed data only.
+//
+// Open also marks the runs of dead engine processes 'interrupted'
+// (journal/stale.h). Many processes may open the same file at once.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "engine/status.h"
+#include "journal/records.h"
+#include "journal/sqlite.h"
+#include "journal/write_ops.h"
+
+namespace runbook::journal {
+
+struct OpenOptions {
+  // SQLite busy timeout on every connection: how long a statement waits for
+  // another process's write transaction before failing.
+  int busy_timeout_ms = 10000;
+  // Mark the runs of dead engine processes on this host 'interrupted'.
+  bool mark_stale_runs = true;
+  // Limits of one write transaction; what is left waits for the next one.
+  size_t max_transaction_records = 20000;
+  size_t max_transaction_output_bytes = 8u << 20;
+  // Hard cap of pending_bytes(): AppendOutput blocks its caller while the
+  // queue holds more than this (the engine should throttle long before, see
+  // pending_bytes()).
+  size_t max_pending_output_bytes = 256u << 20;
+  // Test hook: runs on the writer thread inside every write transaction just
+  // before COMMIT; a non-ok Status fails that transaction like a SQLite error.
+  std::function<Status(sqlite::Db&)> before_commit_for_testing;
+};
+
+class Journal {
+ public:
+  // Creates the file (and its directories) when missing, refuses symbolic
+  // links, non-databases, other applications' databases and newer schema
+  // versions, migrates older ones, marks stale runs, starts the writer.
+  static Result<std::unique_ptr<Journal>> Open(const std::string& path,
+                                               const OpenOptions& options = {});
+  // Close()s.
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Commits everything enqueued, stops the writer thread, returns
+  // writer_status(). Idempotent. REQUIRES: not called on the writer thread.
+  Status Close();
+
+  const std::string& path() const { return path_; }
+  // Ids of the runs Open marked 'interrupted' (for the CLI to mention).
+  const std::vector<std::string>& interrupted_on_open() const { return interrupted_; }
+
+  // --- Writes: any thread; enqueue only, never block on SQLite. -------------
+  // A zero timestamp (started_at_us, ts_us) is replaced by "now" when the
+  // record is enqueued. Text fields documented "" = none become NULL.
+
+  void CreateRun(RunRecord run);
+  void FinishRun(std::string run_id, RunStatus status, int64_t finished_at_us,
+                 std::optional<int> exit_code, std::string outputs_json, std::string error);
+  // E.g. running -> waiting when the engine stops for an approval.
+  void SetRunStatus(std::string run_id, RunStatus status);
+  // The run continues in the process `owner` (normally CurrentProcess()):
+  // status 'running', finished_at/exit_code/error cleared, and the recorded
+  // engine process replaced so that stale detection watches the new one.
+  void ResumeRun(std::string run_id, ProcessIdentity owner);
+  // Inserts (run, step, attempt) or updates its mutable fields.
+  void PutAttempt(AttemptRecord attempt);
+  // The event's seq is assigned by SQLite.
+  void AppendEvent(EventRecord event);
+  // Stored byte-exact. Blocks only beyond max_pending_output_bytes.
+  // REQUIRES: not called on the writer thread (i.e. not from a Sync callback).
+  void AppendOutput(OutputChunk chunk);
+  void AddFinding(FindingRecord finding);
+  void AddApproval(ApprovalRecord approval);
+
+  // Durability barrier: `done` runs ON THE WRITER THREAD once everything
+  // enqueued before this call is committed (Status ok) or has failed (the
+  // sticky writer error). It must be quick and must not call SyncBlocking,
+  // Close or AppendOutput; posting to an event loop is the intended use.
+  // (After Close(), `done` runs at once on the calling thread with an error.)
+  void Sync(std::function<void(Status)> done);
+  // Sync and wait. REQUIRES: not called on the writer thread.
+  Status SyncBlocking();
+
+  // Bytes of output enqueued but not yet committed. The engine applies
+  // backpressure with it: above a high-water mark (say 32 MiB) it stops
+  // reading its children's pipes and resumes from a Sync callback.
+  size_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
+  // Ok, or the first write failure ("journal write failed: PATH: ...").
+  Status writer_status() const;
+
+  // --- Reads: any thread; committed data only (journal/queries.cc). ---------
+
+  // A full id, a unique prefix of one, or "last" (the latest started run).
+  // Errors: "no run matches 'abc'", "run prefix 'a' is ambiguous: a1b2c3d4e5f6,
+  // a9f0...", "the journal has no runs" (for "last").
+  Result<std::string> ResolveRunRef(std::string_view ref) const;
+  // Newest first (started_at, then insertion order).
+  Result<std::vector<RunRecord>> ListRuns(const RunFilter& filter) const;
+  // Error: "no run 'ID' in the journal".
+  Result<RunRecord> GetRun(std::string_view run_id) const;
+  // In insertion order.
+  Result<std::vector<AttemptRecord>> GetAttempts(std::string_view run_id) const;
+  // Events of the run with seq > after_seq, in seq order.
+  Result<std::vector<EventRecord>> GetEvents(std::string_view run_id, int64_t after_seq = 0) const;
+  // Up to `limit` chunks (0 = all) of the run (or of one step) with
+  // rowid > after_rowid, in rowid order, which is commit order: poll with the
+  // last rowid seen to follow a run's output.
+  Result<std::vector<OutputChunk>> GetOutput(std::string_view run_id,
+                                             std::optional<std::string> step,
+                                             int64_t after_rowid = 0, size_t limit = 0) const;
+  Result<std::vector<FindingRecord>> GetFindings(std::string_view run_id) const;
+  Result<std::vector<ApprovalRecord>> GetApprovals(std::string_view run_id) const;
+
+ private:
+  Journal(std::string path, const OpenOptions& options, std::unique_ptr<sqlite::Db> writer_db,
+          WriteStatements statements, std::unique_ptr<sqlite::Db> reader_db,
+          std::vector<std::string> interrupted);
+
+  void Enqueue(WriteOp op);
+  void WriterLoop();
+  // Applies ops[begin, end) in one transaction; returns its outcome.
+  Status CommitSlice(std::vector<WriteOp>& ops, size_t begin, size_t end);
+
+  const std::string path_;
+  const OpenOptions options_;
+  const std::vector<std::string> interrupted_;
+
+  // Writer thread only (after construction).
+  std::unique_ptr<sqlite::Db> writer_db_;
+  WriteStatements statements_;
+
+  mutable std::mutex mu_;  // guards the fields below
+  std::condition_variable wake_writer_;
+  std::condition_variable output_drained_;
+  std::vector<WriteOp> queue_;
+  Status status_;          // sticky first failure
+  bool closing_ = false;
+  std::atomic<size_t> pending_bytes_{0};
+  std::thread writer_;
+
+  mutable std::mutex reader_mu_;  // guards reader_db_
+  std::unique_ptr<sqlite::Db> reader_db_;
+};
+
+}  // namespace runbook::journal

@@ -1,0 +1,92 @@
+#include "journal/stale.h"
+
+#include "journal/identity.h"
+
+namespace runbook::journal {
+
+namespace {
+
+struct Candidate {
+  std::string id;
+  ProcessIdentity process;
+};
+
+Status MarkInTransaction(sqlite::Db& db, const std::string& host, int64_t now_us,
+                         std::vector<std::string>* marked) {
+  Result<sqlite::Statement> select = db.Prepare(
+      "SELECT id, pid, process_start, boot_id FROM runs WHERE status = 'running' AND host = ?1");
+  if (!select.ok()) return select.status();
+  select->BindText(1, host);
+  std::vector<Candidate> stale;
+  for (;;) {
+    Result<bool> row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    Candidate c;
+    c.id = select->Text(0);
+    c.process = {host, select->Int(1), select->Int(2), select->Text(3)};
+    if (!ProcessIsAlive(c.process)) stale.push_back(std::move(c));
+  }
+  select->Reset();
+  if (stale.empty()) return Status::Ok();
+
+  Result<sqlite::Statement> run = db.Prepare(
+      "UPDATE runs SET status = 'interrupted', finished_at = ?2, error = ?3 "
+      "WHERE id = ?1 AND status = 'running'");
+  if (!run.ok()) return run.status();
+  Result<sqlite::Statement> attempts = db.Prepare(
+      "UPDATE step_attempts SET status = 'failed', finished_at = ?2, "
+      "error = 'interrupted: engine died' "
+      "WHERE run_id = ?1 AND status IN ('pending', 'waiting', 'running')");
+  if (!attempts.ok()) return attempts.status();
+  Result<sqlite::Statement> event = db.Prepare(
+      "INSERT INTO events (run_id, ts, kind, actor, message) "
+      "VALUES (?1, ?2, 'interrupted', 'runbook', ?3)");
+  if (!event.ok()) return event.status();
+
+  for (const Candidate& c : stale) {
+    std::string why = "engine process " + std::to_string(c.process.pid) + " on " + host + " is gone";
+    std::string message = why + "; run marked interrupted";
+    run->BindText(1, c.id);
+    run->BindInt(2, now_us);
+    run->BindText(3, why);
+    if (Status s = run->Run(); !s.ok()) return s;
+    attempts->BindText(1, c.id);
+    attempts->BindInt(2, now_us);
+    if (Status s = attempts->Run(); !s.ok()) return s;
+    event->BindText(1, c.id);
+    event->BindInt(2, now_us);
+    event->BindText(3, message);
+    if (Status s = event->Run(); !s.ok()) return s;
+    marked->push_back(c.id);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> MarkStaleRuns(sqlite::Db& db, const std::string& host,
+                                               int64_t now_us) {
+  // Cheap read first: most opens find nothing to do and should not take the
+  // write lock.
+  {
+    Result<sqlite::Statement> any = db.Prepare(
+        "SELECT 1 FROM runs WHERE status = 'running' AND host = ?1 LIMIT 1");
+    if (!any.ok()) return any.status();
+    any->BindText(1, host);
+    Result<bool> row = any->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return std::vector<std::string>{};
+  }
+  std::vector<std::string> marked;
+  if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  Status s = MarkInTransaction(db, host, now_us, &marked);
+  if (s.ok()) s = db.Exec("COMMIT");
+  if (!s.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return s;
+  }
+  return marked;
+}
+
+}  // namespace runbook::journal

@@ -1,0 +1,26 @@
+// Internal to the journal: stale-run detection (SPEC §5). A run whose engine
+// process died (kill -9, power loss) stays 'running' in the journal; the next
+// process that opens the journal marks it 'interrupted' so that `resume` can
+// continue it. Called by Journal::Open on its calling thread, with the
+// writer's connection, before the writer thread starts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/status.h"
+#include "journal/sqlite.h"
+
+namespace runbook::journal {
+
+// In one IMMEDIATE transaction: every run with status 'running' recorded on
+// `host` whose engine process is gone (ProcessIsAlive) becomes 'interrupted'
+// with finished_at = now_us and error "engine process PID on HOST is gone";
+// an 'interrupted' event (actor "runbook") is appended; its attempts still
+// pending, waiting or running become 'failed' with error "interrupted: engine
+// died". Runs in 'waiting' are left alone (the engine exits while waiting for
+// an approval). Returns the ids of the runs it marked.
+Result<std::vector<std::string>> MarkStaleRuns(sqlite::Db& db, const std::string& host,
+                                               int64_t now_us);
+
+}  // namespace runbook::journal

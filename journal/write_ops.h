@@ -1,0 +1,79 @@
+// Internal to the journal: the operations callers enqueue on a Journal, and
+// WriteStatements, the prepared statements the writer thread applies them
+// with. Owned by Journal; WriteStatements lives on the writer thread only.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "engine/status.h"
+#include "journal/records.h"
+#include "journal/sqlite.h"
+
+namespace runbook::journal {
+
+struct FinishRunOp {
+  std::string run_id;
+  RunStatus status;
+  int64_t finished_at_us;
+  std::optional<int> exit_code;
+  std::string outputs_json;
+  std::string error;
+};
+
+struct SetRunStatusOp {
+  std::string run_id;
+  RunStatus status;
+};
+
+struct ResumeRunOp {
+  std::string run_id;
+  ProcessIdentity owner;
+};
+
+// A durability barrier: `done` runs once everything before it is committed.
+struct BarrierOp {
+  std::function<void(Status)> done;
+};
+
+using WriteOp = std::variant<RunRecord, FinishRunOp, SetRunStatusOp, ResumeRunOp, AttemptRecord,
+                             EventRecord, OutputChunk, FindingRecord, ApprovalRecord, BarrierOp>;
+
+// Bytes of captured output an operation carries (what pending_bytes counts).
+size_t OutputBytes(const WriteOp& op);
+
+class WriteStatements {
+ public:
+  // Prepares every statement once, on the writer's connection.
+  static Result<WriteStatements> Prepare(sqlite::Db& db);
+
+  Status Begin() { return begin_.Run(); }
+  Status Commit() { return commit_.Run(); }
+  Status Rollback() { return rollback_.Run(); }
+  // Applies one operation inside the open transaction (barriers: nothing).
+  Status Apply(const WriteOp& op);
+
+ private:
+  Status Apply(const RunRecord& r);
+  Status Apply(const FinishRunOp& op);
+  Status Apply(const SetRunStatusOp& op);
+  Status Apply(const ResumeRunOp& op);
+  Status Apply(const AttemptRecord& a);
+  Status Apply(const EventRecord& e);
+  Status Apply(const OutputChunk& c);
+  Status Apply(const FindingRecord& f);
+  Status Apply(const ApprovalRecord& a);
+  Status Apply(const BarrierOp&) { return Status::Ok(); }
+  // An UPDATE that matched no run is a lost write: report it.
+  Status CheckUpdated(const std::string& run_id);
+
+  sqlite::Db* db_ = nullptr;
+  sqlite::Statement begin_, commit_, rollback_;
+  sqlite::Statement insert_run_, finish_run_, set_run_status_, resume_run_;
+  sqlite::Statement put_attempt_, insert_event_, insert_chunk_, insert_finding_, insert_approval_;
+};
+
+}  // namespace runbook::journal

@@ -1,0 +1,265 @@
+// Opening a journal: file creation and modes, migrations, refusals (newer
+// schema, not a database, another application's database, symbolic links),
+// connection settings, the default path, and schema.sql matching the
+// migrations.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "journal/migrations.h"
+#include "journal/path.h"
+#include "journal_test_util.h"
+
+namespace runbook::journal {
+namespace {
+
+using JournalOpenTest = JournalTest;
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+}
+
+TEST_F(JournalOpenTest, CreatesMissingDirectoriesPrivateAndTheFileOwnerOnly) {
+  path_ = dir_ + "/state/runbook/journal.db";
+  auto j = OpenJournal();
+  ASSERT_TRUE(j);
+  EXPECT_EQ(ModeOf(dir_ + "/state"), 0700u);
+  EXPECT_EQ(ModeOf(dir_ + "/state/runbook"), 0700u);
+  EXPECT_EQ(ModeOf(path_), 0600u);
+  j->CreateRun(MakeRun("aaaaaaaaaaaa"));
+  ASSERT_TRUE(j->SyncBlocking().ok());
+  // SQLite gives the write-ahead log the database file's permissions.
+  EXPECT_EQ(ModeOf(path_ + "-wal"), 0600u);
+}
+
+TEST_F(JournalOpenTest, FreshJournalIsMigratedToTheCurrentVersionInWalMode) {
+  ASSERT_TRUE(OpenJournal());
+  auto db = RawDb();
+  EXPECT_EQ(*db->QueryInt("PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(*db->QueryInt("PRAGMA application_id"), kApplicationId);
+  EXPECT_EQ(*db->QueryText("PRAGMA journal_mode"), "wal");
+  for (const char* table : {"runs", "step_attempts", "events", "output_chunks", "findings",
+                            "approvals"}) {
+    auto st = db->Prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+    ASSERT_TRUE(st.ok());
+    st->BindText(1, table);
+    ASSERT_TRUE(*st->Step());
+    EXPECT_EQ(st->Int(0), 1) << table;
+  }
+}
+
+TEST_F(JournalOpenTest, ReopeningKeepsEverythingAndMigratesNothing) {
+  {
+    auto j = OpenJournal();
+    j->CreateRun(MakeRun("aaaaaaaaaaaa"));
+  }
+  auto j = OpenJournal();
+  ASSERT_TRUE(j);
+  auto runs = j->ListRuns({});
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ(runs->front().id, "aaaaaaaaaaaa");
+}
+
+TEST_F(JournalOpenTest, RefusesANewerSchemaVersionAndLeavesTheFileAlone) {
+  ASSERT_TRUE(OpenJournal());
+  ASSERT_TRUE(RawDb()->Exec("PRAGMA user_version = 7").ok());
+  auto j = Journal::Open(path_);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().message(),
+            "journal schema version 7 is newer than this runbook (supports 1); upgrade runbook");
+  EXPECT_EQ(*RawDb()->QueryInt("PRAGMA user_version"), 7);
+  EXPECT_EQ(*RawDb()->QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'runs'"), 1);
+}
+
+TEST_F(JournalOpenTest, RefusesAFileThatIsNotADatabaseWithoutTouchingIt) {
+  std::string text = "these are my notes, not a database\n";
+  for (int i = 0; i < 6; ++i) text += text;  // well past SQLite's 100-byte header
+  WriteFile(path_, text);
+  auto j = Journal::Open(path_);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().message(), path_ + " is not a runbook journal (file is not a database)");
+  EXPECT_EQ(ReadFile(path_), text);
+  check_integrity_ = false;
+}
+
+TEST_F(JournalOpenTest, RefusesAnotherApplicationsDatabase) {
+  ASSERT_TRUE(RawDb()->Exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)").ok());
+  auto j = Journal::Open(path_);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().message(),
+            path_ + " is not a runbook journal (it is another application's SQLite database)");
+  auto db = RawDb();
+  EXPECT_EQ(*db->QueryInt("PRAGMA user_version"), 0);
+  EXPECT_EQ(*db->QueryInt("SELECT count(*) FROM sqlite_schema"), 1);
+  EXPECT_EQ(*db->QueryText("PRAGMA journal_mode"), "delete");  // not even switched to WAL
+}
+
+TEST_F(JournalOpenTest, RefusesADatabaseWithAForeignApplicationId) {
+  ASSERT_TRUE(RawDb()->Exec("PRAGMA application_id = 42").ok());
+  auto j = Journal::Open(path_);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().message(),
+            path_ + " is not a runbook journal (it is another application's SQLite database)");
+}
+
+TEST_F(JournalOpenTest, RefusesASymbolicLink) {
+  std::string target = dir_ + "/elsewhere.db";
+  ASSERT_TRUE(OpenJournal());  // a real journal behind the link
+  ASSERT_EQ(rename(path_.c_str(), target.c_str()), 0);
+  ASSERT_EQ(symlink(target.c_str(), path_.c_str()), 0);
+  auto j = Journal::Open(path_);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().message(), "journal path is a symbolic link: " + path_);
+  check_integrity_ = false;
+}
+
+TEST_F(JournalOpenTest, RefusesADanglingSymbolicLinkWithoutCreatingItsTarget) {
+  std::string target = dir_ + "/target.db";
+  ASSERT_EQ(symlink(target.c_str(), path_.c_str()), 0);
+  auto j = Journal::Open(path_);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().message(), "journal path is a symbolic link: " + path_);
+  EXPECT_NE(access(target.c_str(), F_OK), 0);
+  check_integrity_ = false;
+}
+
+TEST_F(JournalOpenTest, RefusesADirectory) {
+  ASSERT_EQ(mkdir(path_.c_str(), 0700), 0);
+  auto j = Journal::Open(path_);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().message(), path_ + " is not a runbook journal (not a regular file)");
+  check_integrity_ = false;
+}
+
+TEST_F(JournalOpenTest, ReportsAParentThatIsNotADirectory) {
+  WriteFile(dir_ + "/file", "x");
+  path_ = dir_ + "/file/sub/journal.db";
+  auto j = Journal::Open(path_);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().message(), "cannot create directory " + dir_ + "/file: Not a directory");
+}
+
+TEST_F(JournalOpenTest, WriterConnectionUsesNormalSyncForeignKeysAndBusyTimeout) {
+  OpenOptions options;
+  int64_t sync = -1, fks = -1, busy = -1;
+  options.before_commit_for_testing = [&](sqlite::Db& db) {
+    sync = *db.QueryInt("PRAGMA synchronous");
+    fks = *db.QueryInt("PRAGMA foreign_keys");
+    busy = *db.QueryInt("PRAGMA busy_timeout");
+    return Status::Ok();
+  };
+  auto j = OpenJournal(options);
+  j->CreateRun(MakeRun("aaaaaaaaaaaa"));
+  ASSERT_TRUE(j->SyncBlocking().ok());
+  EXPECT_EQ(sync, 1);  // NORMAL
+  EXPECT_EQ(fks, 1);
+  EXPECT_EQ(busy, 10000);
+}
+
+TEST_F(JournalOpenTest, SqliteErrorsCarryThePathAndSqlitesMessage) {
+  auto db = RawDb();
+  auto st = db->Prepare("SELEC 1");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().message(), path_ + ": near \"SELEC\": syntax error");
+}
+
+// Comments and whitespace do not matter; everything else in the stored
+// CREATE statements does (columns, types, defaults, CHECKs, keys, indexes).
+std::string NormalizedSchema(sqlite::Db& db) {
+  auto st = db.Prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name");
+  EXPECT_TRUE(st.ok());
+  std::string out;
+  while (*st->Step()) {
+    std::string sql = std::regex_replace(st->Text(3), std::regex("--[^\n]*"), "");
+    sql = std::regex_replace(sql, std::regex("\\s+"), " ");
+    sql = std::regex_replace(sql, std::regex(" ?([(),]) ?"), "$1");
+    out += st->Text(0) + " " + st->Text(1) + " " + st->Text(2) + ": " + sql + "\n";
+  }
+  out += "user_version " + std::to_string(*db.QueryInt("PRAGMA user_version")) + "\n";
+  out += "application_id " + std::to_string(*db.QueryInt("PRAGMA application_id")) + "\n";
+  return out;
+}
+
+TEST_F(JournalOpenTest, SchemaSqlIsExactlyWhatTheMigrationsBuild) {
+  ASSERT_TRUE(OpenJournal());
+  std::string schema = ReadFile(std::string(RUNBOOK_SOURCE_DIR) + "/journal/schema.sql");
+  ASSERT_FALSE(schema.empty());
+  std::string reference_path = dir_ + "/reference.db";
+  auto reference = sqlite::Db::Open(reference_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  ASSERT_TRUE(reference.ok());
+  ASSERT_TRUE((*reference)->Exec(schema).ok());
+  std::string expected = NormalizedSchema(**reference);
+  EXPECT_NE(expected.find("table runs runs: CREATE TABLE runs(id TEXT PRIMARY KEY NOT NULL,"),
+            std::string::npos)
+      << expected;
+  EXPECT_EQ(NormalizedSchema(*RawDb()), expected);
+}
+
+TEST_F(JournalOpenTest, MigrationsAreNumberedInOrder) {
+  auto migrations = Migrations();
+  ASSERT_EQ(migrations.size(), static_cast<size_t>(kSchemaVersion));
+  for (size_t i = 0; i < migrations.size(); ++i) EXPECT_EQ(migrations[i].version, int(i + 1));
+}
+
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = old;
+    if (value)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_)
+      setenv(name_, old_->c_str(), 1);
+    else
+      unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(DefaultJournalPathTest, FollowsRunbookJournalThenXdgStateHomeThenHome) {
+  ScopedEnv home("HOME", "/home/alice");
+  {
+    ScopedEnv journal("RUNBOOK_JOURNAL", "/srv/journal.db");
+    ScopedEnv xdg("XDG_STATE_HOME", "/xdg");
+    EXPECT_EQ(DefaultJournalPath(), "/srv/journal.db");
+  }
+  ScopedEnv journal("RUNBOOK_JOURNAL", nullptr);
+  {
+    ScopedEnv xdg("XDG_STATE_HOME", "/xdg");
+    EXPECT_EQ(DefaultJournalPath(), "/xdg/runbook/journal.db");
+  }
+  {
+    ScopedEnv xdg("XDG_STATE_HOME", "relative/ignored");
+    EXPECT_EQ(DefaultJournalPath(), "/home/alice/.local/state/runbook/journal.db");
+  }
+  ScopedEnv xdg("XDG_STATE_HOME", nullptr);
+  EXPECT_EQ(DefaultJournalPath(), "/home/alice/.local/state/runbook/journal.db");
+}
+
+}  // namespace
+}  // namespace runbook::journal

@@ -1,0 +1,100 @@
+#include "engine/values.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace runbook {
+
+namespace {
+Status RunTime(const std::string& what) { return Status::NotFound(what + " is known only at run time"); }
+
+Result<boost::json::value> Walk(boost::json::value v, const std::vector<std::string>& path, size_t from) {
+  for (size_t i = from; i < path.size(); ++i) {
+    const auto* o = v.if_object();
+    if (!o) return boost::json::value(nullptr);
+    auto it = o->find(path[i]);
+    if (it == o->end()) return boost::json::value(nullptr);
+    boost::json::value next = it->value();
+    v = std::move(next);
+  }
+  return v;
+}
+}  // namespace
+
+Result<boost::json::value> ValueContext::Lookup(const std::vector<std::string>& path) const {
+  const std::string& root = path[0];
+  if (root == "params") {
+    if (path.size() == 1) return boost::json::value(params);
+    auto it = params.find(path[1]);
+    if (it == params.end()) return boost::json::value(nullptr);
+    return Walk(it->value(), path, 2);
+  }
+  if (root == "env") {
+    if (path.size() == 1) {
+      boost::json::object o;
+      for (const auto& [k, v] : env) o[k] = v;
+      if (step_env)
+        for (const auto& [k, v] : *step_env) o[k] = v;
+      return boost::json::value(std::move(o));
+    }
+    if (step_env) {
+      auto it = step_env->find(path[1]);
+      if (it != step_env->end()) return boost::json::value(boost::json::string(it->second));
+    }
+    auto it = env.find(path[1]);
+    if (it == env.end()) return boost::json::value(nullptr);
+    return boost::json::value(boost::json::string(it->second));
+  }
+  if (root == "secrets") {
+    if (path.size() < 2) return Status::InvalidArgument("'secrets' must be followed by a secret name");
+    auto it = secrets.find(path[1]);
+    if (it == secrets.end()) {
+      auto why = missing_secrets.find(path[1]);
+      // Not NotFound: a missing secret must fail the step, not read as null.
+      return Status::FailedPrecondition("secret '" + path[1] + "' is not available: " +
+                                        (why == missing_secrets.end() ? "no value" : why->second));
+    }
+    return boost::json::value(boost::json::string(it->second));
+  }
+  if (root == "run") {
+    if (run.empty()) return RunTime("'run." + (path.size() > 1 ? path[1] : std::string()) + "'");
+    return Walk(boost::json::value(run), path, 1);
+  }
+  if (root == "now") {
+    if (!now) return RunTime("'now'");
+    return boost::json::value(boost::json::string(now()));
+  }
+  if (root == "steps") {
+    if (path.size() < 2) return Status::InvalidArgument("'steps' must be followed by a step id");
+    auto it = steps.find(path[1]);
+    if (it == steps.end()) return RunTime("the result of step '" + path[1] + "'");
+    const StepResultValues& s = it->second;
+    boost::json::object o;
+    o["status"] = s.status;
+    if (s.exit_code) o["exit_code"] = *s.exit_code;
+    else o["exit_code"] = nullptr;
+    o["outputs"] = s.outputs;
+    return Walk(boost::json::value(std::move(o)), path, 2);
+  }
+  return Status::NotFound("unknown name '" + root + "'");
+}
+
+Result<bool> ValueContext::StatusFunction(std::string_view name) const {
+  if (!status_function) return RunTime(std::string(name) + "()");
+  return status_function(name);
+}
+
+std::string IsoUtc(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+  time_t secs = static_cast<time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+           tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
+}  // namespace runbook

@@ -1,0 +1,49 @@
+// ValueContext: the values expressions see during a run (or a plan): params,
+// env, secrets, run properties, `now`, and the results of finished steps.
+//
+// The scheduler fills it as the run goes; `plan` fills only what is known
+// before running (params, env, masked secrets) and everything else reads as
+// "known at run time". Owned by the run; single-threaded (the run's
+// io_context thread).
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "engine/expr/expr.h"
+
+namespace runbook {
+
+struct StepResultValues {
+  std::string status;  // succeeded, failed, skipped, ...
+  std::optional<long long> exit_code;
+  boost::json::object outputs;
+};
+
+class ValueContext : public expr::Context {
+ public:
+  boost::json::object params;
+  std::map<std::string, std::string> env;      // runbook env, rendered
+  std::map<std::string, std::string> secrets;  // name -> value (or "***" in a plan)
+  std::map<std::string, std::string> missing_secrets;  // name -> why it has no value
+  boost::json::object run;                     // id, incident, started_at, runbook, trigger, actor
+  std::unordered_map<std::string, StepResultValues> steps;
+  // Step-level env overlay for the step being rendered (rendered values).
+  const std::map<std::string, std::string>* step_env = nullptr;
+  // The time source; unset in a plan (then `now` is known only at run time).
+  std::function<std::string()> now;
+  // Status functions for the step being decided; unset: known at run time.
+  std::function<Result<bool>(std::string_view)> status_function;
+
+  Result<boost::json::value> Lookup(const std::vector<std::string>& path) const override;
+  Result<bool> StatusFunction(std::string_view name) const override;
+};
+
+// "2026-11-29T06:53:04.123Z" for a point in time.
+std::string IsoUtc(std::chrono::system_clock::time_point t);
+
+}  // namespace runbook

@@ -1,0 +1,34 @@
+// `exec`: a program and its arguments, no shell involved. Each argv element is
+// one argument whatever its content.
+#include "steps/registry.h"
+
+namespace runbook::steps {
+namespace {
+
+class ExecType : public StepType {
+ public:
+  std::string_view name() const override { return "exec"; }
+  const std::vector<FieldSchema>& fields() const override {
+    static const std::vector<FieldSchema> f = {
+        {"argv", FieldKind::kStringList, true, {}},
+        {"cwd", FieldKind::kString, false, {}},
+        {"stdin", FieldKind::kString, false, {}},
+        {"success_codes", FieldKind::kIntList, false, {}},
+    };
+    return f;
+  }
+  void Validate(const StepSpec& step, Diagnostics& diags) const override {
+    const Node* argv = step.fields.Find("argv");
+    if (argv && argv->items.empty()) diags.Error(argv->loc, "step '" + step.id + "': 'argv' is empty");
+  }
+  std::vector<OutputDecl> Outputs(const StepSpec&) const override {
+    return {{"exit_code", expr::Type::kNumber}, {"stdout", expr::Type::kString}, {"stderr", expr::Type::kString}};
+  }
+  std::vector<std::string> TextSources() const override { return {"stdout", "stderr"}; }
+};
+
+}  // namespace
+
+std::unique_ptr<StepType> MakeExecType() { return std::make_unique<ExecType>(); }
+
+}  // namespace runbook::steps

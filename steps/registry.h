@@ -1,0 +1,25 @@
+// The built-in step types (SPEC.md §3): one file per type under steps/, each
+// exposing a factory here. main.cc and the tests build the registry with
+// BuiltinStepTypes() and lend it to the loader and the compiler.
+#pragma once
+
+#include <memory>
+
+#include "engine/step_type.h"
+
+namespace runbook::steps {
+
+std::unique_ptr<StepType> MakeShellType();
+std::unique_ptr<StepType> MakeExecType();
+std::unique_ptr<StepType> MakeHttpType();
+std::unique_ptr<StepType> MakeSqlType();
+std::unique_ptr<StepType> MakeCheckType();
+std::unique_ptr<StepType> MakeApprovalType();
+std::unique_ptr<StepType> MakeNotifyType();
+std::unique_ptr<StepType> MakeWaitType();
+std::unique_ptr<StepType> MakeRunbookType();
+
+// All of the above.
+const StepTypeRegistry& BuiltinStepTypes();
+
+}  // namespace runbook::steps

@@ -1,0 +1,81 @@
+// StepExecutor: how one attempt of one step of a given type runs. The engine
+// owns the loop (runner.h) and calls the executor registered for the step's
+// type; executors live in steps/ (shell.cc, exec.cc, ...). An executor
+// renders its fields through StepContext, streams any output through
+// StepContext::output, honours StepContext::cancel, and returns an outcome.
+// Runs on the run's io_context thread as a coroutine.
+//
+// Includes only Asio's awaitable header: keep the heavy ones in .cc files.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/cancel.h"
+#include "engine/compiler.h"
+#include "engine/plan.h"
+#include "engine/values.h"
+
+namespace runbook {
+
+enum class OutputStream { kStdout, kStderr };
+
+// Where an executor's text output goes: the journal (masked, in timestamped
+// chunks, counted and hashed) and a bounded in-memory copy for outputs.
+class OutputSinkBase {
+ public:
+  virtual ~OutputSinkBase() = default;
+  // Completes when the data is queued; waits when the journal is behind.
+  virtual boost::asio::awaitable<void> Write(OutputStream stream, std::string_view data) = 0;
+};
+
+struct StepOutcome {
+  StepStatus status = StepStatus::kSucceeded;  // succeeded, failed, timed_out or cancelled
+  std::optional<long long> exit_code;
+  boost::json::object outputs;  // the type's own outputs (extraction rules are applied by the runner)
+  std::string error;            // why it failed, for people
+};
+
+struct StepContext {
+  boost::asio::any_io_executor io;
+  const CompiledRunbook* runbook = nullptr;
+  const CompiledStep* step = nullptr;
+  const ValueContext* values = nullptr;  // for rendering ${{ }} in fields
+  std::string run_id;
+  int attempt = 1;
+  // The environment a process of this step starts with (engine's own,
+  // runbook env, defaults env, step env, RUNBOOK_* variables).
+  std::map<std::string, std::string> env;
+  std::optional<Millis> timeout;  // for this attempt
+  Millis kill_grace{std::chrono::seconds(10)};
+  CancelSignal* cancel = nullptr;
+  OutputSinkBase* output = nullptr;
+  // Records a warning on the run's timeline (e.g. tls_verify: false).
+  std::function<void(const std::string&)> warn;
+
+  const Node& fields() const { return step->spec->fields; }
+};
+
+class StepExecutor {
+ public:
+  virtual ~StepExecutor() = default;
+  virtual boost::asio::awaitable<StepOutcome> Execute(StepContext& ctx) = 0;
+};
+
+class ExecutorRegistry {
+ public:
+  void Add(std::string type, std::unique_ptr<StepExecutor> executor);
+  StepExecutor* Find(std::string_view type) const;
+
+ private:
+  std::vector<std::pair<std::string, std::unique_ptr<StepExecutor>>> executors_;
+};
+
+}  // namespace runbook

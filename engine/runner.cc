@@ -1,0 +1,701 @@
+#include "engine/runner.h"
+
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <csignal>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/extract.h"
+#include "engine/masker.h"
+#include "journal/identity.h"
+#include "journal/sha256.h"
+
+extern char** environ;
+
+namespace runbook {
+namespace {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+// Bytes of a stream kept in memory for outputs (stdout, stderr, body).
+constexpr size_t kCaptureLimit = 4u << 20;
+// Above this many queued output bytes, a step's reader waits for the journal.
+constexpr size_t kJournalHighWater = 32u << 20;
+
+journal::AttemptStatus ToJournal(StepStatus s) {
+  switch (s) {
+    case StepStatus::kPending: return journal::AttemptStatus::kPending;
+    case StepStatus::kWaiting: return journal::AttemptStatus::kWaiting;
+    case StepStatus::kRunning: return journal::AttemptStatus::kRunning;
+    case StepStatus::kSucceeded: return journal::AttemptStatus::kSucceeded;
+    case StepStatus::kFailed: return journal::AttemptStatus::kFailed;
+    case StepStatus::kTimedOut: return journal::AttemptStatus::kTimedOut;
+    case StepStatus::kSkipped: return journal::AttemptStatus::kSkipped;
+    case StepStatus::kCancelled: return journal::AttemptStatus::kCancelled;
+  }
+  return journal::AttemptStatus::kFailed;
+}
+
+journal::Block ToJournal(Block b) {
+  return b == Block::kMain ? journal::Block::kMain : b == Block::kOnFailure ? journal::Block::kOnFailure
+                                                                             : journal::Block::kFinally;
+}
+
+// Durability barrier as an awaitable: completes on the io thread once
+// everything journaled so far is committed.
+awaitable<Status> SyncJournal(journal::Journal& j) {
+  auto ex = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(Status)>(
+      [&j, ex](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        j.Sync([ex, h](Status s) { asio::post(ex, [h, s]() mutable { (*h)(std::move(s)); }); });
+      },
+      use_awaitable);
+}
+
+// One stream's capture for one attempt: masks, journals in chunks, counts,
+// hashes, keeps a bounded copy for outputs.
+struct StreamCapture {
+  explicit StreamCapture(const Masker& m) : masker(m) {}
+  StreamMasker masker;
+  journal::Sha256 sha;
+  int64_t bytes = 0;
+  int64_t seq = 0;
+  std::string kept;
+  bool truncated = false;
+};
+
+class Capture : public OutputSinkBase {
+ public:
+  Capture(journal::Journal& j, const Masker& masker, std::string run_id, const CompiledStep& step, int attempt,
+          ProgressSink* progress)
+      : journal_(j), run_id_(std::move(run_id)), step_(step), attempt_(attempt), progress_(progress),
+        out_(masker), err_(masker) {}
+
+  awaitable<void> Write(OutputStream stream, std::string_view data) override {
+    StreamCapture& c = stream == OutputStream::kStdout ? out_ : err_;
+    Emit(stream, c, c.masker.Push(data));
+    if (journal_.pending_bytes() > kJournalHighWater) {
+      Status s = co_await SyncJournal(journal_);
+      (void)s;  // a failed journal is reported by the runner's own barrier
+    }
+  }
+
+  void Finish() {
+    Emit(OutputStream::kStdout, out_, out_.masker.Finish());
+    Emit(OutputStream::kStderr, err_, err_.masker.Finish());
+  }
+
+  const StreamCapture& stream(OutputStream s) const { return s == OutputStream::kStdout ? out_ : err_; }
+
+ private:
+  void Emit(OutputStream stream, StreamCapture& c, std::string text) {
+    if (text.empty()) return;
+    c.sha.Update(text);
+    if (c.kept.size() < kCaptureLimit) {
+      size_t room = kCaptureLimit - c.kept.size();
+      c.kept.append(text, 0, std::min(room, text.size()));
+      if (text.size() > room) c.truncated = true;
+    } else {
+      c.truncated = true;
+    }
+    if (progress_) progress_->StepOutput(step_, stream, text);
+    journal::OutputChunk chunk;
+    chunk.run_id = run_id_;
+    chunk.step_id = step_.id();
+    chunk.attempt = attempt_;
+    chunk.stream = stream == OutputStream::kStdout ? journal::Stream::kStdout : journal::Stream::kStderr;
+    chunk.seq = c.seq++;
+    chunk.ts_us = journal::NowMicros();
+    chunk.offset = c.bytes;
+    c.bytes += static_cast<int64_t>(text.size());
+    chunk.data = std::move(text);
+    journal_.AppendOutput(std::move(chunk));
+  }
+
+  journal::Journal& journal_;
+  std::string run_id_;
+  const CompiledStep& step_;
+  int attempt_;
+  ProgressSink* progress_;
+  StreamCapture out_, err_;
+};
+
+std::string CurrentActor() { return journal::LocalActor(); }
+
+class RunExecution {
+ public:
+  RunExecution(asio::io_context& io, journal::Journal& j, const ExecutorRegistry& executors, ProgressSink* progress,
+               const RunRequest& req)
+      : io_(io), journal_(j), executors_(executors), progress_(progress), req_(req), rb_(*req.runbook), plan_(rb_),
+        wake_(io), run_timer_(io), signals_(io) {
+    std::vector<std::string> secret_values;
+    for (const auto& [k, v] : req.secrets) secret_values.push_back(v);
+    masker_ = Masker(secret_values);
+    for (const auto& [k, v] : req.secrets) {
+      if (!v.empty() && v.size() < Masker::kMinLength) short_secrets_.push_back(k);
+    }
+    max_parallel_ = req.max_parallel > 0 ? req.max_parallel
+                                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    actor_ = req.actor.empty() ? CurrentActor() : req.actor;
+  }
+
+  RunSummary summary;
+
+  awaitable<void> Main() {
+    bool started = co_await Begin();
+    if (!started) co_return;
+    if (req_.handle_signals) WatchSignals();
+    if (rb_.spec.timeout) WatchRunTimeout(*rb_.spec.timeout);
+    while (true) {
+      Schedule();
+      if (plan_.done() && plan_.running() == 0) break;
+      if (plan_.running() == 0 && launch_queue_.empty()) {
+        // Nothing can make progress: a bug in the plan; do not hang.
+        Event("", "error", "internal error: no step can run; ending the run");
+        plan_.FailRun();
+        break;
+      }
+      co_await WaitForWake();
+    }
+    co_await End();
+  }
+
+ private:
+  // --- Journal helpers -------------------------------------------------------
+  void Event(const std::string& step, const std::string& kind, const std::string& message,
+             std::optional<int> attempt = std::nullopt, boost::json::object data = {}) {
+    journal::EventRecord e;
+    e.run_id = run_id_;
+    e.step_id = step;
+    e.attempt = attempt;
+    e.kind = kind;
+    e.actor = actor_;
+    e.message = masker_.Mask(message);
+    e.data_json = masker_.Mask(boost::json::serialize(data));
+    journal_.AppendEvent(std::move(e));
+  }
+
+  awaitable<bool> Begin() {
+    run_id_ = journal::NewRunId();
+    summary.run_id = run_id_;
+    started_ = std::chrono::system_clock::now();
+    journal::RunRecord r;
+    r.id = run_id_;
+    r.runbook = rb_.spec.name;
+    r.title = rb_.spec.title;
+    r.source_path = rb_.spec.source_path;
+    r.content_hash = journal::Sha256Hex(rb_.spec.source_text);
+    r.source_text = rb_.spec.source_text;
+    r.params_json = masker_.Mask(boost::json::serialize(req_.params));
+    r.trigger = req_.trigger;
+    r.actor = actor_;
+    r.process = journal::CurrentProcess();
+    r.incident = req_.incident.empty() ? run_id_ : req_.incident;
+    r.parent_run = req_.parent_run;
+    r.status = journal::RunStatus::kRunning;
+    r.started_at_us = journal::NowMicros();
+    journal_.CreateRun(std::move(r));
+    Event("", "run_started", "run of " + rb_.spec.name + " started by " + actor_,
+          std::nullopt, {{"trigger", std::string(journal::ToString(req_.trigger))}, {"max_parallel", max_parallel_}});
+    for (const auto& name : short_secrets_)
+      Event("", "warning", "secret '" + name + "' is shorter than " + std::to_string(Masker::kMinLength) +
+                               " characters and cannot be masked");
+
+    values_.params = req_.params;
+    values_.secrets = req_.secrets;
+    values_.missing_secrets = req_.missing_secrets;
+    for (const auto& [name, why] : req_.missing_secrets)
+      Event("", "warning", "secret '" + name + "' is not available (" + why + "); steps that use it will fail");
+    values_.run = {{"id", run_id_},
+                   {"incident", req_.incident.empty() ? run_id_ : req_.incident},
+                   {"started_at", IsoUtc(started_)},
+                   {"runbook", rb_.spec.name},
+                   {"trigger", std::string(journal::ToString(req_.trigger))},
+                   {"actor", actor_}};
+    values_.now = [] { return IsoUtc(std::chrono::system_clock::now()); };
+    for (const auto& e : rb_.spec.env) {
+      auto rendered = Render(e.value);
+      if (!rendered.ok()) {
+        co_await Abort("env '" + e.name + "': " + rendered.status().message());
+        co_return false;
+      }
+      values_.env[e.name] = *rendered;
+    }
+    Status s = co_await SyncJournal(journal_);
+    if (!s.ok()) {
+      summary.status = journal::RunStatus::kFailed;
+      summary.exit_code = 1;
+      summary.error = s.message();
+      co_return false;
+    }
+    if (progress_) progress_->RunStarted(run_id_, rb_);
+    co_return true;
+  }
+
+  awaitable<void> Abort(const std::string& error) {
+    Event("", "error", error);
+    summary.error = error;
+    plan_.FailRun();
+    co_await End();
+  }
+
+  awaitable<void> End() {
+    run_timer_.cancel();
+    signals_.cancel();
+    journal::RunStatus status = signal_ != 0 || (plan_.cancelled() && !timed_out_) ? journal::RunStatus::kCancelled
+                                : plan_.failed() || !summary.error.empty()          ? journal::RunStatus::kFailed
+                                                                                    : journal::RunStatus::kSucceeded;
+    // The runbook's outputs, from everything the run produced.
+    boost::json::object outputs;
+    for (const auto& o : rb_.spec.outputs) {
+      auto t = expr::Template::Parse(o.expr);
+      auto v = t.ok() ? expr::RenderValue(*t, values_) : Result<boost::json::value>(t.status());
+      if (v.ok()) {
+        outputs[o.name] = *v;
+      } else {
+        outputs[o.name] = nullptr;
+        Event("", "warning", "output '" + o.name + "': " + v.status().message());
+      }
+    }
+    std::string outputs_json = masker_.Mask(boost::json::serialize(outputs));
+    int exit_code = status == journal::RunStatus::kSucceeded ? 0
+                    : status == journal::RunStatus::kCancelled ? (signal_ == SIGTERM ? 143 : 130)
+                                                                : 1;
+    if (summary.error.empty() && timed_out_) summary.error = "run timed out after " + FormatDuration(*rb_.spec.timeout);
+    if (summary.error.empty() && status == journal::RunStatus::kFailed) {
+      std::string failed;
+      for (const auto& s : rb_.steps)
+        if ((plan_.status(s.index) == StepStatus::kFailed || plan_.status(s.index) == StepStatus::kTimedOut) &&
+            !s.spec->continue_on_error)
+          failed += (failed.empty() ? "" : ", ") + s.id();
+      summary.error = "step(s) failed: " + failed;
+    }
+    Event("", "run_finished", "run " + std::string(journal::ToString(status)) +
+                                  (summary.error.empty() ? "" : ": " + summary.error),
+          std::nullopt, {{"status", std::string(journal::ToString(status))}, {"exit_code", exit_code}});
+    journal_.FinishRun(run_id_, status, journal::NowMicros(), exit_code, outputs_json, masker_.Mask(summary.error));
+    Status s = co_await SyncJournal(journal_);
+    summary.status = status;
+    summary.exit_code = exit_code;
+    summary.outputs = boost::json::parse(outputs_json).as_object();
+    if (!s.ok()) {
+      summary.error = s.message();
+      summary.exit_code = 1;
+      summary.status = journal::RunStatus::kFailed;
+    }
+  }
+
+  // --- Scheduling ------------------------------------------------------------
+  void Wake() {
+    woken_ = true;
+    wake_.cancel();
+  }
+
+  awaitable<void> WaitForWake() {
+    if (woken_) {
+      woken_ = false;
+      co_return;
+    }
+    wake_.expires_at(Clock::time_point::max());
+    boost::system::error_code ec;
+    co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+    woken_ = false;
+  }
+
+  Result<std::string> Render(const std::string& text) {
+    if (!expr::HasExpression(text)) return text;
+    auto t = expr::Template::Parse(text);
+    if (!t.ok()) return t.status();
+    return expr::RenderString(*t, values_);
+  }
+
+  // Decides every ready step: skip it, fail it, or queue it for launch; then
+  // launches as many as the parallelism allows.
+  void Schedule() {
+    while (true) {
+      std::vector<int> ready = plan_.TakeReady();
+      if (ready.empty()) break;
+      for (int s : ready) Decide(s);
+    }
+    while (plan_.running() < max_parallel_ && !launch_queue_.empty()) {
+      int s = launch_queue_.front();
+      launch_queue_.pop_front();
+      plan_.Start(s);
+      asio::co_spawn(io_, RunStep(s), asio::detached);
+    }
+  }
+
+  void Decide(int s) {
+    const CompiledStep& cs = rb_.steps[s];
+    if (cs.condition_is_default) {
+      if (plan_.NeedsSucceeded(s) || (cs.block != Block::kMain && cs.needs.empty())) {
+        // Handlers without needs always start when their block does.
+        launch_queue_.push_back(s);
+      } else {
+        SkipStep(s, plan_.SkipReason(s));
+      }
+      return;
+    }
+    std::string body = cs.condition;
+    if (auto t = expr::Template::Parse(cs.condition); t.ok() && t->IsSingleExpression())
+      body = t->parts()[0].expr->text();
+    auto e = expr::Expression::Parse(body);
+    values_.status_function = [this, s](std::string_view name) { return plan_.StatusFunction(s, name); };
+    auto v = e.ok() ? expr::Evaluate(*e, values_) : Result<boost::json::value>(e.status());
+    values_.status_function = nullptr;
+    if (!v.ok()) {
+      FailWithoutRunning(s, "cannot evaluate 'if': " + v.status().message());
+    } else if (expr::Truthy(*v)) {
+      launch_queue_.push_back(s);
+    } else {
+      SkipStep(s, "condition is false: " + cs.condition);
+    }
+  }
+
+  void RecordAttempt(int s, int attempt, StepStatus status, std::optional<int64_t> started,
+                     std::optional<int64_t> finished, std::optional<long long> exit_code,
+                     const boost::json::object& outputs, const std::string& error, const Capture* cap) {
+    journal::AttemptRecord a;
+    a.run_id = run_id_;
+    a.step_id = rb_.steps[s].id();
+    a.block = ToJournal(rb_.steps[s].block);
+    a.attempt = attempt;
+    a.status = ToJournal(status);
+    a.started_at_us = started;
+    a.finished_at_us = finished;
+    if (exit_code) a.exit_code = static_cast<int>(*exit_code);
+    a.outputs_json = masker_.Mask(boost::json::serialize(outputs));
+    a.error = masker_.Mask(error);
+    if (cap) {
+      const auto& o = cap->stream(OutputStream::kStdout);
+      const auto& e = cap->stream(OutputStream::kStderr);
+      a.stdout_digest = {o.bytes, o.sha.HexDigest()};
+      a.stderr_digest = {e.bytes, e.sha.HexDigest()};
+    }
+    journal_.PutAttempt(std::move(a));
+  }
+
+  void SkipStep(int s, const std::string& reason) {
+    const CompiledStep& cs = rb_.steps[s];
+    int64_t now = journal::NowMicros();
+    RecordAttempt(s, 1, StepStatus::kSkipped, now, now, std::nullopt, {}, reason, nullptr);
+    Event(cs.id(), "step_skipped", "skipped: " + reason);
+    plan_.Skip(s);
+    values_.steps[cs.id()] = StepResultValues{"skipped", std::nullopt, {}};
+    if (progress_) progress_->StepSkipped(cs, reason);
+  }
+
+  void FailWithoutRunning(int s, const std::string& error) {
+    const CompiledStep& cs = rb_.steps[s];
+    int64_t now = journal::NowMicros();
+    RecordAttempt(s, 1, StepStatus::kFailed, now, now, std::nullopt, {}, error, nullptr);
+    Event(cs.id(), "step_finished", "failed: " + error, 1, {{"status", "failed"}});
+    plan_.Finish(s, StepStatus::kFailed);
+    values_.steps[cs.id()] = StepResultValues{"failed", std::nullopt, {}};
+    if (progress_) progress_->StepFinished(cs, 1, StepStatus::kFailed, Millis(0), error);
+  }
+
+  std::map<std::string, std::string> StepEnv(const CompiledStep& cs, int attempt, std::string& error) {
+    std::map<std::string, std::string> env;
+    for (char** e = environ; e && *e; ++e) {
+      std::string kv(*e);
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos) continue;
+      std::string k = kv.substr(0, eq);
+      if (k.starts_with("RUNBOOK_")) continue;  // ours are set below, not inherited
+      env[k] = kv.substr(eq + 1);
+    }
+    for (const auto& [k, v] : values_.env) env[k] = v;
+    std::map<std::string, std::string> step_env;
+    for (const auto* list : {&rb_.spec.defaults.env, &cs.spec->env}) {
+      for (const auto& e : *list) {
+        auto r = Render(e.value);
+        if (!r.ok()) {
+          error = "env '" + e.name + "': " + r.status().message();
+          return env;
+        }
+        step_env[e.name] = *r;
+      }
+    }
+    for (const auto& [k, v] : step_env) env[k] = v;
+    env["RUNBOOK_RUN_ID"] = run_id_;
+    env["RUNBOOK_INCIDENT"] = std::string(values_.run.at("incident").as_string());
+    env["RUNBOOK_RUNBOOK"] = rb_.spec.name;
+    env["RUNBOOK_STEP_ID"] = cs.id();
+    env["RUNBOOK_ATTEMPT"] = std::to_string(attempt);
+    for (const auto& [k, v] : values_.params) env["RUNBOOK_PARAM_" + std::string(k)] = expr::ToDisplayString(v);
+    return env;
+  }
+
+  // Applies the step's extraction rules to its text outputs.
+  Status Extract(const CompiledStep& cs, StepOutcome& outcome, const Capture& cap) {
+    for (const auto& rule : cs.spec->outputs) {
+      std::string text;
+      if (rule.from == "stdout") {
+        text = cap.stream(OutputStream::kStdout).kept;
+      } else if (rule.from == "stderr") {
+        text = cap.stream(OutputStream::kStderr).kept;
+      } else if (auto it = outcome.outputs.find(rule.from); it != outcome.outputs.end() && it->value().is_string()) {
+        text = std::string(it->value().get_string());
+      }
+      auto v = ExtractOutput(rule, text);
+      if (!v.ok()) return v.status();
+      outcome.outputs[rule.name] = *v;
+    }
+    return Status::Ok();
+  }
+
+  awaitable<void> RunStep(int s) {
+    const CompiledStep& cs = rb_.steps[s];
+    StepExecutor* executor = executors_.Find(cs.spec->type);
+    StepStatus final_status = StepStatus::kFailed;
+    StepOutcome outcome;
+    auto cancel = std::make_shared<CancelSignal>();
+    running_[s] = cancel;
+    if (plan_.cancelled() && cs.block != Block::kFinally) cancel->Emit();
+    if (!executor) {
+      outcome.error = "step type '" + cs.spec->type + "' cannot be executed by this version of runbook yet";
+    } else if (cs.spec->approval) {
+      outcome.error = "approvals are not available in this version of runbook yet; the step was not run";
+    }
+    int attempts = std::max(1, cs.retry.attempts);
+    Millis delay = cs.retry.delay;
+    for (int attempt = 1; outcome.error.empty() && attempt <= attempts; ++attempt) {
+      const int64_t started = journal::NowMicros();
+      auto t0 = Clock::now();
+      RecordAttempt(s, attempt, StepStatus::kRunning, started, std::nullopt, std::nullopt, {}, "", nullptr);
+      Event(cs.id(), "step_started", "attempt " + std::to_string(attempt) + " of " + std::to_string(attempts), attempt);
+      Status durable = co_await SyncJournal(journal_);
+      if (!durable.ok()) {
+        outcome = StepOutcome{StepStatus::kFailed, std::nullopt, {}, "not started: " + durable.message()};
+        JournalBroken();
+        break;
+      }
+      if (progress_) progress_->StepStarted(cs, attempt);
+
+      Capture cap(journal_, masker_, run_id_, cs, attempt, progress_);
+      std::string env_error;
+      StepContext ctx;
+      ctx.io = io_.get_executor();
+      ctx.runbook = &rb_;
+      ctx.step = &cs;
+      ctx.values = &values_;
+      ctx.run_id = run_id_;
+      ctx.attempt = attempt;
+      ctx.env = StepEnv(cs, attempt, env_error);
+      ctx.timeout = cs.timeout;
+      ctx.kill_grace = req_.kill_grace;
+      ctx.output = &cap;
+      ctx.warn = [this, &cs, attempt](const std::string& w) { Event(cs.id(), "warning", w, attempt); };
+
+      // The attempt's own cancel signal: the step's (run cancelled) or its timeout.
+      // Shared: the run's signal keeps the callback after this attempt ends.
+      auto attempt_cancel = std::make_shared<CancelSignal>();
+      bool attempt_timed_out = false;
+      cancel->Connect([attempt_cancel] { attempt_cancel->Emit(); });
+      ctx.cancel = attempt_cancel.get();
+      asio::steady_timer timeout_timer(io_);
+      if (cs.timeout) {
+        timeout_timer.expires_after(*cs.timeout);
+        timeout_timer.async_wait([&](boost::system::error_code ec) {
+          if (ec) return;
+          attempt_timed_out = true;
+          attempt_cancel->Emit();
+        });
+      }
+      if (!env_error.empty()) {
+        outcome = StepOutcome{StepStatus::kFailed, std::nullopt, {}, env_error};
+      } else {
+        outcome = co_await executor->Execute(ctx);
+      }
+      timeout_timer.cancel();
+      cap.Finish();
+      if (attempt_timed_out && outcome.status != StepStatus::kSucceeded) {
+        outcome.status = StepStatus::kTimedOut;
+        outcome.error = "timed out after " + FormatDuration(*cs.timeout);
+        Event(cs.id(), "timeout", outcome.error, attempt);
+      } else if (cancel->emitted() && outcome.status == StepStatus::kCancelled) {
+        outcome.error = outcome.error.empty() ? "cancelled" : outcome.error;
+      }
+      if (outcome.status == StepStatus::kSucceeded) {
+        Status ex = Extract(cs, outcome, cap);
+        if (!ex.ok()) {
+          outcome.status = StepStatus::kFailed;
+          outcome.error = ex.message();
+        }
+      }
+      // Text outputs are offered to expressions (bounded copies).
+      if (cs.type && (cs.spec->type == "shell" || cs.spec->type == "exec")) {
+        outcome.outputs["stdout"] = cap.stream(OutputStream::kStdout).kept;
+        outcome.outputs["stderr"] = cap.stream(OutputStream::kStderr).kept;
+        if (outcome.exit_code) outcome.outputs["exit_code"] = *outcome.exit_code;
+      }
+      auto elapsed = std::chrono::duration_cast<Millis>(Clock::now() - t0);
+      // Journal the outputs without the bulky captured text (that is in the chunks).
+      boost::json::object journaled = outcome.outputs;
+      journaled.erase("stdout");
+      journaled.erase("stderr");
+      RecordAttempt(s, attempt, outcome.status, started, journal::NowMicros(), outcome.exit_code, journaled,
+                    outcome.error, &cap);
+      boost::json::object data = {{"status", StepStatusName(outcome.status)}, {"duration_ms", elapsed.count()}};
+      if (outcome.exit_code) data["exit_code"] = *outcome.exit_code;
+      Event(cs.id(), "step_finished",
+            std::string(StepStatusName(outcome.status)) + (outcome.error.empty() ? "" : ": " + outcome.error), attempt,
+            data);
+      if (progress_) progress_->StepFinished(cs, attempt, outcome.status, elapsed, masker_.Mask(outcome.error));
+      final_status = outcome.status;
+      bool retryable = outcome.status == StepStatus::kFailed || outcome.status == StepStatus::kTimedOut;
+      if (!retryable || attempt == attempts || cancel->emitted()) break;
+
+      Event(cs.id(), "retry",
+            "attempt " + std::to_string(attempt) + " " + StepStatusName(outcome.status) + "; attempt " +
+                std::to_string(attempt + 1) + " in " + FormatDuration(delay),
+            attempt, {{"delay_ms", delay.count()}, {"next_attempt", attempt + 1}});
+      if (progress_) progress_->Retrying(cs, attempt + 1, delay);
+      if (delay.count() > 0) {
+        auto t = std::make_shared<asio::steady_timer>(io_);
+        t->expires_after(delay);
+        cancel->Connect([t] { t->cancel(); });
+        boost::system::error_code ec;
+        co_await t->async_wait(asio::redirect_error(use_awaitable, ec));
+        if (cancel->emitted()) break;
+      }
+      delay = Millis(static_cast<long long>(static_cast<double>(delay.count()) * cs.retry.backoff));
+      if (cs.retry.max_delay && delay > *cs.retry.max_delay) delay = *cs.retry.max_delay;
+    }
+    if (!executor || cs.spec->approval) {
+      int64_t now = journal::NowMicros();
+      RecordAttempt(s, 1, StepStatus::kFailed, now, now, std::nullopt, {}, outcome.error, nullptr);
+      Event(cs.id(), "step_finished", "failed: " + outcome.error, 1, {{"status", "failed"}});
+      if (progress_) progress_->StepFinished(cs, 1, StepStatus::kFailed, Millis(0), outcome.error);
+      final_status = StepStatus::kFailed;
+    }
+    running_.erase(s);
+    StepResultValues result;
+    result.status = StepStatusName(final_status);
+    result.exit_code = outcome.exit_code;
+    result.outputs = outcome.outputs;
+    values_.steps[cs.id()] = std::move(result);
+    plan_.Finish(s, final_status);
+    Wake();
+  }
+
+  // --- Cancellation ----------------------------------------------------------
+  void CancelRunning(bool include_finally) {
+    auto copy = running_;
+    for (auto& [s, signal] : copy)
+      if (include_finally || rb_.steps[s].block != Block::kFinally) signal->Emit();
+  }
+
+  void JournalBroken() {
+    if (journal_broken_) return;
+    journal_broken_ = true;
+    summary.error = "the journal cannot record this run any more (" + journal_.writer_status().message() +
+                    "); no further steps are started";
+    plan_.FailRun();
+    plan_.Cancel();
+    CancelRunning(true);
+  }
+
+  void WatchSignals() {
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.async_wait([this](boost::system::error_code ec, int signo) { OnSignal(ec, signo); });
+  }
+
+  void OnSignal(boost::system::error_code ec, int signo) {
+    if (ec) return;
+    const char* name = signo == SIGINT ? "SIGINT" : "SIGTERM";
+    if (signal_ == 0) {
+      signal_ = signo;
+      Event("", "cancel", std::string("received ") + name + "; cancelling running steps, then running 'finally'");
+      if (progress_) progress_->Notice(std::string("received ") + name + ": cancelling; 'finally' steps still run (send again to cancel them too)");
+      plan_.Cancel();
+      CancelRunning(false);
+    } else {
+      Event("", "cancel", std::string("received ") + name + " again; cancelling 'finally' steps too");
+      CancelRunning(true);
+      finally_cancelled_ = true;
+    }
+    Wake();
+    signals_.async_wait([this](boost::system::error_code e, int n) { OnSignal(e, n); });
+  }
+
+  void WatchRunTimeout(Millis limit) {
+    run_timer_.expires_after(limit);
+    run_timer_.async_wait([this, limit](boost::system::error_code ec) {
+      if (ec) return;
+      timed_out_ = true;
+      Event("", "timeout", "run timed out after " + FormatDuration(limit) + "; cancelling running steps");
+      plan_.FailRun();
+      plan_.Cancel();
+      CancelRunning(false);
+      Wake();
+    });
+  }
+
+  asio::io_context& io_;
+  journal::Journal& journal_;
+  const ExecutorRegistry& executors_;
+  ProgressSink* progress_;
+  const RunRequest& req_;
+  const CompiledRunbook& rb_;
+  Plan plan_;
+  ValueContext values_;
+  Masker masker_;
+  std::vector<std::string> short_secrets_;
+  int max_parallel_ = 1;
+  std::string actor_;
+  std::string run_id_;
+  std::chrono::system_clock::time_point started_;
+  std::deque<int> launch_queue_;
+  std::unordered_map<int, std::shared_ptr<CancelSignal>> running_;
+  asio::steady_timer wake_;
+  bool woken_ = false;
+  asio::steady_timer run_timer_;
+  asio::signal_set signals_;
+  int signal_ = 0;
+  bool timed_out_ = false;
+  bool journal_broken_ = false;
+  bool finally_cancelled_ = false;
+};
+
+}  // namespace
+
+RunSummary Runner::Run(const RunRequest& request) {
+  asio::io_context& io = io_;
+  io.restart();
+  RunExecution run(io, journal_, executors_, progress_, request);
+  std::exception_ptr failure;
+  asio::co_spawn(io, run.Main(), [&failure](std::exception_ptr e) { failure = e; });
+  io.run();
+  if (failure) {
+    RunSummary s = run.summary;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      s.error = std::string("internal error: ") + e.what();
+    }
+    s.status = journal::RunStatus::kFailed;
+    s.exit_code = 1;
+    return s;
+  }
+  return run.summary;
+}
+
+}  // namespace runbook

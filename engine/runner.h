@@ -1,0 +1,83 @@
+// Runner: executes one run of a compiled runbook — the scheduler loop of
+// SPEC.md §5. One io_context on the calling thread; each step attempt is a
+// coroutine; the synchronous Plan (plan.h) decides what is ready; executors
+// (executor.h) do the work; every transition is journaled and made durable
+// (Journal::Sync) before the engine acts on it. Handles SIGINT/SIGTERM:
+// running steps are cancelled, `finally` runs, the run ends `cancelled`.
+// Heavy headers stay in runner.cc. One Runner per run; not thread-safe.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <map>
+#include <string>
+
+#include "engine/compiler.h"
+#include "engine/duration.h"
+#include "engine/executor.h"
+#include "engine/plan.h"
+#include "journal/journal.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace runbook {
+
+// What a person watching the run sees; the CLI implements it (a live status
+// on a terminal, timestamped lines otherwise). Called on the run's thread.
+// Text given here is already masked.
+class ProgressSink {
+ public:
+  virtual ~ProgressSink() = default;
+  virtual void RunStarted(const std::string& run_id, const CompiledRunbook& rb) = 0;
+  virtual void StepStarted(const CompiledStep& step, int attempt) = 0;
+  virtual void StepOutput(const CompiledStep& step, OutputStream stream, std::string_view data) = 0;
+  virtual void StepFinished(const CompiledStep& step, int attempt, StepStatus status, Millis duration,
+                            const std::string& error) = 0;
+  virtual void StepSkipped(const CompiledStep& step, const std::string& reason) = 0;
+  virtual void Retrying(const CompiledStep& step, int next_attempt, Millis delay) = 0;
+  virtual void Notice(const std::string& message) = 0;
+};
+
+struct RunRequest {
+  const CompiledRunbook* runbook = nullptr;
+  boost::json::object params;
+  std::map<std::string, std::string> secrets;  // name -> value
+  std::map<std::string, std::string> missing_secrets;  // name -> why it has no value
+  journal::Trigger trigger = journal::Trigger::kManual;
+  std::string incident;    // "" = the run's own id
+  std::string parent_run;  // "" = none
+  std::string actor;       // "" = user@host of this process
+  int max_parallel = 0;    // 0 = number of CPUs
+  Millis kill_grace{std::chrono::seconds(10)};
+  bool handle_signals = true;  // SIGINT/SIGTERM cancel the run
+};
+
+struct RunSummary {
+  std::string run_id;
+  journal::RunStatus status = journal::RunStatus::kFailed;
+  int exit_code = 1;  // SPEC.md §2
+  std::string error;
+  boost::json::object outputs;
+};
+
+class Runner {
+ public:
+  // `io` is the run's event loop (the executors were built on it); Run()
+  // runs it until the run ends.
+  Runner(boost::asio::io_context& io, journal::Journal& journal, const ExecutorRegistry& executors,
+         ProgressSink* progress)
+      : io_(io), journal_(journal), executors_(executors), progress_(progress) {}
+
+  // Runs to the end (or until cancelled) and returns how it ended. The run
+  // record exists in the journal before the first step starts.
+  RunSummary Run(const RunRequest& request);
+
+ private:
+  boost::asio::io_context& io_;
+  journal::Journal& journal_;
+  const ExecutorRegistry& executors_;
+  ProgressSink* progress_;
+};
+
+}  // namespace runbook

@@ -1,0 +1,270 @@
+// Run history from the journal: `runbook runs`, `runbook show RUN`,
+// `runbook logs RUN [STEP] [--follow]`.
+#include <boost/json.hpp>
+#include <chrono>
+#include <iomanip>
+#include <map>
+#include <ostream>
+#include <thread>
+
+#include "cli/cli.h"
+#include "engine/values.h"
+
+namespace runbook::cli {
+namespace {
+
+std::string Time(int64_t us) {
+  return IsoUtc(std::chrono::system_clock::time_point(std::chrono::microseconds(us)));
+}
+
+std::string Duration(int64_t from_us, std::optional<int64_t> to_us) {
+  if (!to_us) return "-";
+  return FormatDuration(Millis((*to_us - from_us) / 1000));
+}
+
+boost::json::value ParseOr(const std::string& json) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(json, ec);
+  return ec ? boost::json::value(json) : v;
+}
+
+// --- runs ---------------------------------------------------------------------
+struct RunsOptions {
+  std::string runbook, status, since, incident;
+  size_t limit = 20;
+};
+
+int RunRuns(CliEnv& env, const RunsOptions& opt) {
+  auto j = env.OpenJournal();
+  if (!j) return kExitFailed;
+  journal::RunFilter f;
+  f.runbook = opt.runbook;
+  f.incident = opt.incident;
+  f.limit = opt.limit;
+  if (!opt.status.empty()) {
+    f.status = journal::ParseRunStatus(opt.status);
+    if (!f.status) {
+      env.Error("unknown status '" + opt.status + "' (running, waiting, succeeded, failed, cancelled, interrupted)");
+      return kExitUsage;
+    }
+  }
+  if (!opt.since.empty()) {
+    auto t = ParseTimeArg(opt.since);
+    if (!t.ok()) {
+      env.Error(t.status().message());
+      return kExitUsage;
+    }
+    f.since_us = *t;
+  }
+  auto runs = j->ListRuns(f);
+  if (!runs.ok()) {
+    env.Error(runs.status().message());
+    return kExitFailed;
+  }
+  if (env.globals.json) {
+    boost::json::array a;
+    for (const auto& r : *runs)
+      a.push_back({{"id", r.id}, {"runbook", r.runbook}, {"status", std::string(journal::ToString(r.status))},
+                   {"trigger", std::string(journal::ToString(r.trigger))}, {"actor", r.actor},
+                   {"incident", r.incident}, {"parent_run", r.parent_run}, {"started_at", Time(r.started_at_us)},
+                   {"finished_at", r.finished_at_us ? boost::json::value(Time(*r.finished_at_us)) : nullptr},
+                   {"exit_code", r.exit_code ? boost::json::value(*r.exit_code) : nullptr}});
+    env.out << boost::json::serialize(a) << "\n";
+    return kExitOk;
+  }
+  if (runs->empty()) {
+    env.err << "no runs recorded in " << j->path() << "\n";
+    return kExitOk;
+  }
+  env.out << std::left << std::setw(14) << "RUN" << std::setw(26) << "RUNBOOK" << std::setw(12) << "STATUS"
+          << std::setw(9) << "TRIGGER" << std::setw(26) << "STARTED" << std::setw(10) << "DURATION" << "ACTOR\n";
+  for (const auto& r : *runs)
+    env.out << std::left << std::setw(14) << r.id << std::setw(26) << r.runbook << std::setw(12)
+            << journal::ToString(r.status) << std::setw(9) << journal::ToString(r.trigger) << std::setw(26)
+            << Time(r.started_at_us) << std::setw(10) << Duration(r.started_at_us, r.finished_at_us) << r.actor
+            << "\n";
+  return kExitOk;
+}
+
+// --- show ---------------------------------------------------------------------
+int RunShow(CliEnv& env, const std::string& ref) {
+  auto j = env.OpenJournal();
+  if (!j) return kExitFailed;
+  auto id = j->ResolveRunRef(ref);
+  if (!id.ok()) {
+    env.Error(id.status().message());
+    return kExitUsage;
+  }
+  auto run = j->GetRun(*id);
+  auto attempts = j->GetAttempts(*id);
+  auto findings = j->GetFindings(*id);
+  if (!run.ok() || !attempts.ok() || !findings.ok()) {
+    env.Error(!run.ok() ? run.status().message() : !attempts.ok() ? attempts.status().message()
+                                                                  : findings.status().message());
+    return kExitFailed;
+  }
+  // The last attempt of each step, in the order steps first appeared.
+  std::vector<std::string> order;
+  std::map<std::string, const journal::AttemptRecord*> last;
+  std::map<std::string, int> attempt_count;
+  for (const auto& a : *attempts) {
+    if (!last.count(a.step_id)) order.push_back(a.step_id);
+    last[a.step_id] = &a;
+    attempt_count[a.step_id] = std::max(attempt_count[a.step_id], a.attempt);
+  }
+  const auto& r = *run;
+  if (env.globals.json) {
+    boost::json::array steps;
+    for (const auto& s : order) {
+      const auto& a = *last[s];
+      steps.push_back({{"id", s}, {"block", std::string(journal::ToString(a.block))},
+                       {"status", std::string(journal::ToString(a.status))}, {"attempts", attempt_count[s]},
+                       {"started_at", a.started_at_us ? boost::json::value(Time(*a.started_at_us)) : nullptr},
+                       {"finished_at", a.finished_at_us ? boost::json::value(Time(*a.finished_at_us)) : nullptr},
+                       {"exit_code", a.exit_code ? boost::json::value(*a.exit_code) : nullptr},
+                       {"outputs", ParseOr(a.outputs_json)}, {"error", a.error},
+                       {"stdout_bytes", a.stdout_digest.bytes}, {"stdout_sha256", a.stdout_digest.sha256},
+                       {"stderr_bytes", a.stderr_digest.bytes}, {"stderr_sha256", a.stderr_digest.sha256}});
+    }
+    boost::json::array fs;
+    for (const auto& f : *findings)
+      fs.push_back({{"step", f.step_id}, {"level", std::string(journal::ToString(f.level))}, {"message", f.message},
+                    {"value", f.value}, {"threshold", f.threshold}, {"at", Time(f.ts_us)}});
+    boost::json::object o = {
+        {"id", r.id}, {"runbook", r.runbook}, {"title", r.title}, {"status", std::string(journal::ToString(r.status))},
+        {"trigger", std::string(journal::ToString(r.trigger))}, {"actor", r.actor}, {"incident", r.incident},
+        {"parent_run", r.parent_run}, {"started_at", Time(r.started_at_us)},
+        {"finished_at", r.finished_at_us ? boost::json::value(Time(*r.finished_at_us)) : nullptr},
+        {"exit_code", r.exit_code ? boost::json::value(*r.exit_code) : nullptr}, {"error", r.error},
+        {"params", ParseOr(r.params_json)}, {"outputs", ParseOr(r.outputs_json)}, {"content_hash", r.content_hash},
+        {"source_path", r.source_path}, {"steps", steps}, {"findings", fs}};
+    env.out << boost::json::serialize(o) << "\n";
+    return kExitOk;
+  }
+  env.out << "run " << r.id << "  " << r.runbook << (r.title.empty() ? "" : " — " + r.title) << "\n"
+          << "  status:   " << journal::ToString(r.status) << (r.exit_code ? " (exit " + std::to_string(*r.exit_code) + ")" : "")
+          << "\n"
+          << "  trigger:  " << journal::ToString(r.trigger) << " by " << r.actor << "\n"
+          << "  incident: " << r.incident << (r.parent_run.empty() ? "" : "   parent run: " + r.parent_run) << "\n"
+          << "  started:  " << Time(r.started_at_us) << "   duration: " << Duration(r.started_at_us, r.finished_at_us)
+          << "\n"
+          << "  source:   " << r.source_path << " (sha256 " << r.content_hash.substr(0, 12) << ")\n";
+  if (!r.error.empty()) env.out << "  error:    " << r.error << "\n";
+  if (r.params_json != "{}") env.out << "  params:   " << r.params_json << "\n";
+  env.out << "steps:\n";
+  env.out << "  " << std::left << std::setw(28) << "STEP" << std::setw(11) << "STATUS" << std::setw(9) << "ATTEMPTS"
+          << std::setw(10) << "DURATION" << std::setw(6) << "EXIT" << "DETAIL\n";
+  for (const auto& s : order) {
+    const auto& a = *last[s];
+    std::string name = a.block == journal::Block::kMain ? s : s + " (" + std::string(journal::ToString(a.block)) + ")";
+    env.out << "  " << std::left << std::setw(28) << name << std::setw(11) << journal::ToString(a.status)
+            << std::setw(9) << attempt_count[s] << std::setw(10)
+            << (a.started_at_us ? Duration(*a.started_at_us, a.finished_at_us) : "-") << std::setw(6)
+            << (a.exit_code ? std::to_string(*a.exit_code) : "-") << a.error << "\n";
+  }
+  if (!findings->empty()) {
+    env.out << "findings:\n";
+    for (const auto& f : *findings)
+      env.out << "  " << std::left << std::setw(9) << journal::ToString(f.level) << f.step_id << ": " << f.message
+              << (f.value.empty() ? "" : " (value " + f.value + (f.threshold.empty() ? "" : ", threshold " + f.threshold) + ")")
+              << "\n";
+  }
+  if (r.outputs_json != "{}") {
+    env.out << "outputs:\n";
+    auto v = ParseOr(r.outputs_json);
+    if (v.is_object())
+      for (const auto& [k, val] : v.as_object())
+        env.out << "  " << std::string(k) << " = " << boost::json::serialize(val) << "\n";
+  }
+  return kExitOk;
+}
+
+// --- logs ---------------------------------------------------------------------
+struct LogsOptions {
+  std::string run, step;
+  bool follow = false;
+  bool raw = false;
+};
+
+int RunLogs(CliEnv& env, const LogsOptions& opt) {
+  auto j = env.OpenJournal();
+  if (!j) return kExitFailed;
+  auto id = j->ResolveRunRef(opt.run);
+  if (!id.ok()) {
+    env.Error(id.status().message());
+    return kExitUsage;
+  }
+  std::optional<std::string> step;
+  if (!opt.step.empty()) step = opt.step;
+  int64_t cursor = 0;
+  std::map<std::string, std::string> partial;  // per step+stream
+  auto print = [&](const journal::OutputChunk& c) {
+    if (opt.raw) {
+      env.out.write(c.data.data(), static_cast<std::streamsize>(c.data.size()));
+      return;
+    }
+    std::string key = c.step_id + (c.stream == journal::Stream::kStderr ? " ! " : " | ");
+    std::string& buf = partial[key];
+    buf += c.data;
+    size_t nl;
+    while ((nl = buf.find('\n')) != std::string::npos) {
+      env.out << Time(c.ts_us) << " " << key << buf.substr(0, nl) << "\n";
+      buf.erase(0, nl + 1);
+    }
+  };
+  while (true) {
+    auto chunks = j->GetOutput(*id, step, cursor, 1000);
+    if (!chunks.ok()) {
+      env.Error(chunks.status().message());
+      return kExitFailed;
+    }
+    for (const auto& c : *chunks) {
+      print(c);
+      cursor = c.rowid;
+    }
+    env.out.flush();
+    if (!chunks->empty()) continue;
+    if (!opt.follow) break;
+    auto run = j->GetRun(*id);
+    if (!run.ok() || journal::IsFinished(run->status) || run->status == journal::RunStatus::kWaiting) {
+      // One last look for chunks committed together with the end of the run.
+      auto rest = j->GetOutput(*id, step, cursor, 0);
+      if (rest.ok())
+        for (const auto& c : *rest) print(c);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (!opt.raw)
+    for (const auto& [key, rest] : partial)
+      if (!rest.empty()) env.out << key << rest << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterHistory(CLI::App& app, CliEnv& env) {
+  auto ro = std::make_shared<RunsOptions>();
+  auto* runs = app.add_subcommand("runs", "Run history, newest first");
+  runs->add_option("--runbook", ro->runbook, "Only runs of this runbook");
+  runs->add_option("--status", ro->status, "Only runs with this status");
+  runs->add_option("--since", ro->since, "Only runs started since (2h, 7d, or ISO-8601)");
+  runs->add_option("--incident", ro->incident, "Only runs of this incident");
+  runs->add_option("--limit", ro->limit, "At most this many runs (default 20; 0 = all)");
+  runs->callback([&env, ro] { env.exit_code = RunRuns(env, *ro); });
+
+  auto ref = std::make_shared<std::string>();
+  auto* show = app.add_subcommand("show", "One run: steps, statuses, durations, exit codes, findings, outputs");
+  show->add_option("run", *ref, "Run id, unique prefix, or 'last'")->required();
+  show->callback([&env, ref] { env.exit_code = RunShow(env, *ref); });
+
+  auto lo = std::make_shared<LogsOptions>();
+  auto* logs = app.add_subcommand("logs", "Captured output of a run (or one step), with timestamps");
+  logs->add_option("run", lo->run, "Run id, unique prefix, or 'last'")->required();
+  logs->add_option("step", lo->step, "Only this step");
+  logs->add_flag("-f,--follow", lo->follow, "Keep printing new output until the run ends");
+  logs->add_flag("--raw", lo->raw, "Byte-exact output, no timestamps");
+  logs->callback([&env, lo] { env.exit_code = RunLogs(env, *lo); });
+}
+
+}  // namespace runbook::cli

@@ -1,0 +1,50 @@
+// TerminalProgress: what `runbook run` shows while a run goes — on a terminal
+// a live status line of the running steps (elapsed, last output line) under
+// the finished ones; otherwise plain timestamped lines, one per event, for
+// logs and cron mail. Step output is echoed only with --show-output.
+// Single-threaded (the run's thread).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <ostream>
+#include <string>
+
+#include "engine/runner.h"
+
+namespace runbook::cli {
+
+class TerminalProgress : public ProgressSink {
+ public:
+  TerminalProgress(std::ostream& out, bool live, bool color, bool show_output)
+      : out_(out), live_(live), color_(color), show_output_(show_output) {}
+
+  void RunStarted(const std::string& run_id, const CompiledRunbook& rb) override;
+  void StepStarted(const CompiledStep& step, int attempt) override;
+  void StepOutput(const CompiledStep& step, OutputStream stream, std::string_view data) override;
+  void StepFinished(const CompiledStep& step, int attempt, StepStatus status, Millis duration,
+                    const std::string& error) override;
+  void StepSkipped(const CompiledStep& step, const std::string& reason) override;
+  void Retrying(const CompiledStep& step, int next_attempt, Millis delay) override;
+  void Notice(const std::string& message) override;
+
+ private:
+  void Line(const std::string& text);
+  void Redraw();
+  std::string Paint(const std::string& text, const char* code) const;
+
+  struct Running {
+    std::chrono::steady_clock::time_point since;
+    std::string last_line;
+    int attempt = 1;
+  };
+  std::ostream& out_;
+  bool live_;
+  bool color_;
+  bool show_output_;
+  std::map<std::string, Running> running_;
+  std::map<std::string, std::string> partial_;  // incomplete output lines, per step
+  bool status_shown_ = false;
+};
+
+}  // namespace runbook::cli

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds the test suite and runs all of it:
+#   1. the whole suite (ctest) in a Debug build (build-test/),
+#   2. a short libFuzzer smoke run of every fuzz target (clang),
+#   3. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
+#      (build-asan/), unless RUNBOOK_SKIP_ASAN=1.
+# Exits non-zero if anything fails; ctest's summary is printed last.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh --test || exit 1
+jobs=$(nproc)
+status=0
+
+echo "== build (Debug) =="
+cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null || exit 1
+cmake --build build-test -j"$jobs" || exit 1
+
+if [[ -x tests/fuzz/smoke.sh && "${RUNBOOK_SKIP_FUZZ:-0}" != 1 ]]; then
+  echo "== fuzz smoke =="
+  bash tests/fuzz/smoke.sh build-fuzz "${RUNBOOK_FUZZ_SECONDS:-20}" || status=1
+fi
+
+if [[ "${RUNBOOK_SKIP_ASAN:-0}" != 1 ]]; then
+  echo "== tests under ASan+UBSan =="
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRUNBOOK_SANITIZE=ON >/dev/null || exit 1
+  cmake --build build-asan -j"$jobs" || exit 1
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest -j"$jobs" --output-on-failure --timeout 600) || status=1
+fi
+
+echo "== tests =="
+(cd build-test && ctest -j"$jobs" --output-on-failure --timeout 600) || status=1
+exit $status

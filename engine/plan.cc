@@ -1,5 +1,6 @@
 #include "engine/plan.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace runbook {
@@ -16,6 +17,16 @@ const char* StepStatusName(StepStatus s) {
     case StepStatus::kCancelled: return "cancelled";
   }
   return "?";
+}
+
+Millis RetryDelay(const RetrySpec& retry, int next_attempt) {
+  double ms = static_cast<double>(retry.delay.count());
+  for (int i = 2; i < next_attempt; ++i) {
+    ms *= retry.backoff;
+    if (retry.max_delay && ms >= static_cast<double>(retry.max_delay->count())) break;
+  }
+  if (retry.max_delay) ms = std::min(ms, static_cast<double>(retry.max_delay->count()));
+  return Millis(static_cast<long long>(ms));
 }
 
 bool IsFinished(StepStatus s) {

@@ -33,6 +33,10 @@ enum class StepStatus { kPending, kWaiting, kRunning, kSucceeded, kFailed, kTime
 const char* StepStatusName(StepStatus s);
 bool IsFinished(StepStatus s);
 
+// The wait before attempt `next_attempt` (2, 3, ...) of a step:
+// delay * backoff^(next_attempt - 2), capped at max_delay.
+Millis RetryDelay(const RetrySpec& retry, int next_attempt);
+
 class Plan {
  public:
   enum class Phase { kMain, kOnFailure, kFinally, kDone };

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <csignal>
+#include <spdlog/spdlog.h>
 #include <thread>
 #include <unordered_map>
 
@@ -336,6 +337,7 @@ class RunExecution {
       int s = launch_queue_.front();
       launch_queue_.pop_front();
       plan_.Start(s);
+      spdlog::debug("start step '{}' ({} running, max {})", rb_.steps[s].id(), plan_.running(), max_parallel_);
       asio::co_spawn(io_, RunStep(s), asio::detached);
     }
   }
@@ -392,6 +394,7 @@ class RunExecution {
 
   void SkipStep(int s, const std::string& reason) {
     const CompiledStep& cs = rb_.steps[s];
+    spdlog::debug("skip step '{}': {}", cs.id(), reason);
     int64_t now = journal::NowMicros();
     RecordAttempt(s, 1, StepStatus::kSkipped, now, now, std::nullopt, {}, reason, nullptr);
     Event(cs.id(), "step_skipped", "skipped: " + reason);
@@ -474,7 +477,6 @@ class RunExecution {
       outcome.error = "approvals are not available in this version of runbook yet; the step was not run";
     }
     int attempts = std::max(1, cs.retry.attempts);
-    Millis delay = cs.retry.delay;
     for (int attempt = 1; outcome.error.empty() && attempt <= attempts; ++attempt) {
       const int64_t started = journal::NowMicros();
       auto t0 = Clock::now();
@@ -561,6 +563,7 @@ class RunExecution {
       final_status = outcome.status;
       bool retryable = outcome.status == StepStatus::kFailed || outcome.status == StepStatus::kTimedOut;
       if (!retryable || attempt == attempts || cancel->emitted()) break;
+      const Millis delay = RetryDelay(cs.retry, attempt + 1);
 
       Event(cs.id(), "retry",
             "attempt " + std::to_string(attempt) + " " + StepStatusName(outcome.status) + "; attempt " +
@@ -575,8 +578,6 @@ class RunExecution {
         co_await t->async_wait(asio::redirect_error(use_awaitable, ec));
         if (cancel->emitted()) break;
       }
-      delay = Millis(static_cast<long long>(static_cast<double>(delay.count()) * cs.retry.backoff));
-      if (cs.retry.max_delay && delay > *cs.retry.max_delay) delay = *cs.retry.max_delay;
     }
     if (!executor || cs.spec->approval) {
       int64_t now = journal::NowMicros();
@@ -604,6 +605,7 @@ class RunExecution {
 
   void JournalBroken() {
     if (journal_broken_) return;
+    spdlog::error("journal write failed: {}", journal_.writer_status().message());
     journal_broken_ = true;
     summary.error = "the journal cannot record this run any more (" + journal_.writer_status().message() +
                     "); no further steps are started";

@@ -7,7 +7,10 @@
 namespace runbook {
 
 namespace {
-Status RunTime(const std::string& what) { return Status::NotFound(what + " is known only at run time"); }
+Status Unknown(bool plan_mode, const std::string& what) {
+  if (plan_mode) return Status::FailedPrecondition(what + " is known only at run time");
+  return Status::NotFound(what + " has no value");
+}
 
 Result<boost::json::value> Walk(boost::json::value v, const std::vector<std::string>& path, size_t from) {
   for (size_t i = from; i < path.size(); ++i) {
@@ -58,17 +61,17 @@ Result<boost::json::value> ValueContext::Lookup(const std::vector<std::string>& 
     return boost::json::value(boost::json::string(it->second));
   }
   if (root == "run") {
-    if (run.empty()) return RunTime("'run." + (path.size() > 1 ? path[1] : std::string()) + "'");
+    if (run.empty()) return Unknown(plan_mode, "'run." + (path.size() > 1 ? path[1] : std::string()) + "'");
     return Walk(boost::json::value(run), path, 1);
   }
   if (root == "now") {
-    if (!now) return RunTime("'now'");
+    if (!now) return Unknown(plan_mode, "'now'");
     return boost::json::value(boost::json::string(now()));
   }
   if (root == "steps") {
     if (path.size() < 2) return Status::InvalidArgument("'steps' must be followed by a step id");
     auto it = steps.find(path[1]);
-    if (it == steps.end()) return RunTime("the result of step '" + path[1] + "'");
+    if (it == steps.end()) return Unknown(plan_mode, "the result of step '" + path[1] + "'");
     const StepResultValues& s = it->second;
     boost::json::object o;
     o["status"] = s.status;
@@ -81,7 +84,7 @@ Result<boost::json::value> ValueContext::Lookup(const std::vector<std::string>& 
 }
 
 Result<bool> ValueContext::StatusFunction(std::string_view name) const {
-  if (!status_function) return RunTime(std::string(name) + "()");
+  if (!status_function) return Unknown(true, std::string(name) + "()");
   return status_function(name);
 }
 

@@ -36,6 +36,10 @@ class ValueContext : public expr::Context {
   const std::map<std::string, std::string>* step_env = nullptr;
   // The time source; unset in a plan (then `now` is known only at run time).
   std::function<std::string()> now;
+  // In a plan, what is known only at run time is an error that says so
+  // (shown as such); during a run, a result that does not exist (a step that
+  // never ran) reads as null.
+  bool plan_mode = false;
   // Status functions for the step being decided; unset: known at run time.
   std::function<Result<bool>(std::string_view)> status_function;
 

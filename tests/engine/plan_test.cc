@@ -180,5 +180,21 @@ TEST(Plan, RestoredStepsAreNotReadyAgain) {
   EXPECT_EQ(Ids(rb, p.TakeReady()), std::vector<std::string>{"right"});
 }
 
+TEST(RetryDelay, BacksOffGeometricallyUpToTheCap) {
+  RetrySpec r;
+  r.attempts = 6;
+  r.delay = Millis(2000);
+  r.backoff = 2;
+  r.max_delay = Millis(10000);
+  EXPECT_EQ(RetryDelay(r, 2), Millis(2000));
+  EXPECT_EQ(RetryDelay(r, 3), Millis(4000));
+  EXPECT_EQ(RetryDelay(r, 4), Millis(8000));
+  EXPECT_EQ(RetryDelay(r, 5), Millis(10000));
+  EXPECT_EQ(RetryDelay(r, 6), Millis(10000));
+  r.backoff = 1;
+  r.max_delay.reset();
+  EXPECT_EQ(RetryDelay(r, 6), Millis(2000));
+}
+
 }  // namespace
 }  // namespace runbook

@@ -410,6 +410,21 @@ class CompilerImpl {
     }
   }
 
+  static bool ReadsSecret(const Node& n) {
+    if (n.IsScalar() && expr::HasExpression(n.scalar)) {
+      auto t = expr::Template::Parse(n.scalar);
+      if (!t.ok()) return false;
+      for (const auto& part : t->parts())
+        if (part.expr)
+          for (const auto& p : part.expr->NamePaths())
+            if (p[0] == "secrets") return true;
+      return false;
+    }
+    for (const auto& i : n.items)
+      if (ReadsSecret(i)) return true;
+    return false;
+  }
+
   void CheckStepExpressions(const CompiledStep& st) {
     const StepSpec& s = *st.spec;
     if (rb_.Find(s.id) != st.index) return;
@@ -431,6 +446,11 @@ class CompilerImpl {
         if (fs.name == key) f = &fs;
       if (!f) continue;
       std::string what = ctx + "'" + key + "'";
+      if (s.type == "exec" && key == "argv" && ReadsSecret(value)) {
+        diags_.Error(value.loc, what + " must not contain secrets: a command line is visible to every user (ps); "
+                                       "pass the secret through 'env' or 'stdin'");
+        continue;
+      }
       bool condition = (s.type == "check" && key == "assert") || (s.type == "wait" && key == "until");
       if (condition) {
         CheckCondition(value.scalar, value.loc, what, scope, false);

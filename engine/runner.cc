@@ -471,13 +471,14 @@ class RunExecution {
     auto cancel = std::make_shared<CancelSignal>();
     running_[s] = cancel;
     if (plan_.cancelled() && cs.block != Block::kFinally) cancel->Emit();
+    std::string not_runnable;
     if (!executor) {
-      outcome.error = "step type '" + cs.spec->type + "' cannot be executed by this version of runbook yet";
+      not_runnable = "step type '" + cs.spec->type + "' cannot be executed by this version of runbook yet";
     } else if (cs.spec->approval) {
-      outcome.error = "approvals are not available in this version of runbook yet; the step was not run";
+      not_runnable = "approvals are not available in this version of runbook yet; the step was not run";
     }
     int attempts = std::max(1, cs.retry.attempts);
-    for (int attempt = 1; outcome.error.empty() && attempt <= attempts; ++attempt) {
+    for (int attempt = 1; not_runnable.empty() && attempt <= attempts; ++attempt) {
       const int64_t started = journal::NowMicros();
       auto t0 = Clock::now();
       RecordAttempt(s, attempt, StepStatus::kRunning, started, std::nullopt, std::nullopt, {}, "", nullptr);
@@ -579,7 +580,8 @@ class RunExecution {
         if (cancel->emitted()) break;
       }
     }
-    if (!executor || cs.spec->approval) {
+    if (!not_runnable.empty()) {
+      outcome.error = not_runnable;
       int64_t now = journal::NowMicros();
       RecordAttempt(s, 1, StepStatus::kFailed, now, now, std::nullopt, {}, outcome.error, nullptr);
       Event(cs.id(), "step_finished", "failed: " + outcome.error, 1, {{"status", "failed"}});

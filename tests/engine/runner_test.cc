@@ -1,0 +1,250 @@
+// The Runner with a scripted process launcher and a real journal in a temp
+// directory: parallelism, retries, timeouts, skips, handlers, outputs and
+// masking, without spawning anything.
+#include "engine/runner.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "engine/loader.h"
+#include "steps/process_step.h"
+#include "steps/registry.h"
+#include "tests/fakes/fake_process_launcher.h"
+
+namespace runbook {
+namespace {
+
+namespace fs = std::filesystem;
+using fakes::FakeProcessLauncher;
+using std::chrono::milliseconds;
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("runner-test-" + std::to_string(getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    auto j = journal::Journal::Open((dir_ / "journal.db").string());
+    ASSERT_TRUE(j.ok()) << j.status().message();
+    journal_ = std::move(j).value();
+    executors_.Add("shell", steps::MakeShellExecutor(launcher_));
+    executors_.Add("exec", steps::MakeExecExecutor(launcher_));
+  }
+  void TearDown() override {
+    if (journal_) (void)journal_->Close();
+    fs::remove_all(dir_);
+  }
+
+  RunSummary Run(const std::string& yaml, int max_parallel = 4, std::map<std::string, std::string> secrets = {}) {
+    Diagnostics diags;
+    auto spec = LoadRunbookText(yaml, "t.yaml", steps::BuiltinStepTypes(), diags);
+    EXPECT_TRUE(spec) << diags.FormatAll();
+    rb_ = Compile(std::move(*spec), steps::BuiltinStepTypes(), diags);
+    EXPECT_TRUE(rb_) << diags.FormatAll();
+    Runner runner(io_, *journal_, executors_, nullptr);
+    RunRequest req;
+    req.runbook = &*rb_;
+    for (const auto& p : rb_->spec.params)
+      if (p.default_value) req.params[p.name] = *p.default_value;
+    req.secrets = std::move(secrets);
+    req.max_parallel = max_parallel;
+    req.handle_signals = false;
+    RunSummary s = runner.Run(req);
+    EXPECT_TRUE(journal_->SyncBlocking().ok());
+    return s;
+  }
+
+  std::vector<journal::AttemptRecord> Attempts(const std::string& run, const std::string& step) {
+    std::vector<journal::AttemptRecord> out;
+    for (auto& a : journal_->GetAttempts(run).value())
+      if (a.step_id == step) out.push_back(a);
+    return out;
+  }
+  std::vector<journal::EventRecord> Events(const std::string& run, const std::string& kind) {
+    std::vector<journal::EventRecord> out;
+    for (auto& e : journal_->GetEvents(run).value())
+      if (e.kind == kind) out.push_back(e);
+    return out;
+  }
+
+  fs::path dir_;
+  boost::asio::io_context io_;
+  FakeProcessLauncher launcher_;
+  ExecutorRegistry executors_;
+  std::unique_ptr<journal::Journal> journal_;
+  std::optional<CompiledRunbook> rb_;
+};
+
+TEST_F(RunnerTest, NeverRunsMoreStepsAtOnceThanMaxParallel) {
+  launcher_.SetDefault(FakeProcessLauncher::Runs(milliseconds(30)));
+  std::string yaml = "steps:\n";
+  for (int i = 0; i < 10; ++i) yaml += "  - {id: s" + std::to_string(i) + ", argv: [work]}\n";
+  auto s = Run(yaml, 3);
+  EXPECT_EQ(s.status, journal::RunStatus::kSucceeded);
+  EXPECT_EQ(launcher_.calls(), 10u);
+  EXPECT_EQ(launcher_.max_running(), 3);
+}
+
+TEST_F(RunnerTest, RetriesJournalEveryAttemptAndThenSucceed) {
+  launcher_.OnCall(0, FakeProcessLauncher::Exits(1, "", "boom 1\n"));
+  launcher_.OnCall(1, FakeProcessLauncher::Exits(1, "", "boom 2\n"));
+  launcher_.SetDefault(FakeProcessLauncher::Exits(0, "ok\n"));
+  auto s = Run(R"(
+steps:
+  - {id: flaky, argv: [flaky], retry: {attempts: 3, delay: 10ms, backoff: 2}}
+)");
+  EXPECT_EQ(s.status, journal::RunStatus::kSucceeded);
+  auto a = Attempts(s.run_id, "flaky");
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0].status, journal::AttemptStatus::kFailed);
+  EXPECT_EQ(a[0].error, "exit code 1");
+  EXPECT_EQ(a[1].status, journal::AttemptStatus::kFailed);
+  EXPECT_EQ(a[2].status, journal::AttemptStatus::kSucceeded);
+  auto retries = Events(s.run_id, "retry");
+  ASSERT_EQ(retries.size(), 2u);
+  EXPECT_EQ(retries[0].message, "attempt 1 failed; attempt 2 in 10ms");
+  EXPECT_EQ(retries[1].message, "attempt 2 failed; attempt 3 in 20ms");
+}
+
+TEST_F(RunnerTest, AStepOverItsTimeoutIsTimedOutAndFailsTheRun) {
+  launcher_.SetDefault(FakeProcessLauncher::Runs(milliseconds(10000)));
+  auto s = Run("steps:\n  - {id: slow, argv: [sleep], timeout: 100ms}\n");
+  EXPECT_EQ(s.status, journal::RunStatus::kFailed);
+  EXPECT_EQ(s.exit_code, 1);
+  auto a = Attempts(s.run_id, "slow");
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].status, journal::AttemptStatus::kTimedOut);
+  EXPECT_EQ(a[0].error, "timed out after 100ms");
+  EXPECT_EQ(Events(s.run_id, "timeout").size(), 1u);
+}
+
+TEST_F(RunnerTest, DependentsOfAFailedStepAreSkippedWithTheReasonAndHandlersRun) {
+  launcher_.OnProgram("bad", FakeProcessLauncher::Exits(3));
+  auto s = Run(R"(
+steps:
+  - {id: a, argv: [bad]}
+  - {id: b, needs: [a], argv: [good]}
+  - {id: c, argv: [good]}
+on_failure:
+  - {id: alert, argv: [good]}
+finally:
+  - {id: cleanup, argv: [good]}
+)");
+  EXPECT_EQ(s.status, journal::RunStatus::kFailed);
+  EXPECT_EQ(s.error, "step(s) failed: a");
+  EXPECT_EQ(Attempts(s.run_id, "b").at(0).status, journal::AttemptStatus::kSkipped);
+  auto skipped = Events(s.run_id, "step_skipped");
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(skipped[0].step_id, "b");
+  EXPECT_EQ(skipped[0].message, "skipped: needs 'a' (failed)");
+  EXPECT_EQ(Attempts(s.run_id, "c").at(0).status, journal::AttemptStatus::kSucceeded);
+  EXPECT_EQ(Attempts(s.run_id, "alert").at(0).status, journal::AttemptStatus::kSucceeded);
+  EXPECT_EQ(Attempts(s.run_id, "cleanup").at(0).status, journal::AttemptStatus::kSucceeded);
+}
+
+TEST_F(RunnerTest, ConditionsDecideAndStatusFunctionsSeeNeeds) {
+  launcher_.OnProgram("bad", FakeProcessLauncher::Exits(1));
+  auto s = Run(R"(
+params:
+  ip: {type: string, default: ""}
+steps:
+  - {id: a, argv: [bad], continue_on_error: true}
+  - {id: on-fail, needs: [a], if: failure(), argv: [good]}
+  - {id: block, if: "params.ip != ''", argv: [good]}
+)");
+  EXPECT_EQ(s.status, journal::RunStatus::kSucceeded) << "continue_on_error keeps the run green";
+  EXPECT_EQ(Attempts(s.run_id, "a").at(0).status, journal::AttemptStatus::kFailed);
+  // continue_on_error counts as success for dependents: failure() is false.
+  EXPECT_EQ(Attempts(s.run_id, "on-fail").at(0).status, journal::AttemptStatus::kSkipped);
+  EXPECT_EQ(Attempts(s.run_id, "block").at(0).status, journal::AttemptStatus::kSkipped);
+  EXPECT_EQ(Attempts(s.run_id, "block").at(0).error, "condition is false: params.ip != ''");
+}
+
+TEST_F(RunnerTest, OutputsAreExtractedAndFlowIntoLaterStepsAndRunOutputs) {
+  launcher_.OnProgram("top", FakeProcessLauncher::Exits(0, "%Cpu(s): 42.5 us\n"));
+  auto s = Run(R"(
+steps:
+  - id: measure
+    argv: [top]
+    outputs: {cpu: {from: stdout, regex: 'Cpu\(s\):\s+([0-9.]+)', type: number}}
+  - {id: report, needs: [measure], argv: [echo, "cpu=${{ steps.measure.outputs.cpu }}"]}
+outputs:
+  cpu: ${{ steps.measure.outputs.cpu }}
+  high: ${{ steps.measure.outputs.cpu > 40 }}
+)");
+  ASSERT_EQ(s.status, journal::RunStatus::kSucceeded) << s.error;
+  EXPECT_DOUBLE_EQ(s.outputs.at("cpu").as_double(), 42.5);
+  EXPECT_TRUE(s.outputs.at("high").as_bool());
+  ASSERT_EQ(launcher_.requests().size(), 2u);
+  EXPECT_EQ(launcher_.requests()[1].argv, (std::vector<std::string>{"echo", "cpu=42.5"}));
+  auto run = journal_->GetRun(s.run_id).value();
+  EXPECT_EQ(run.outputs_json, R"({"cpu":4.25E1,"high":true})");
+}
+
+TEST_F(RunnerTest, ExpressionsReachShellScriptsOnlyThroughTheEnvironment) {
+  auto s = Run(R"(
+params:
+  v: {type: string, default: 'x"; touch /tmp/pwned; echo "'}
+steps:
+  - id: a
+    run: echo "${{ params.v }}"
+)");
+  ASSERT_EQ(launcher_.requests().size(), 1u);
+  const auto& r = launcher_.requests()[0];
+  EXPECT_EQ(r.argv, (std::vector<std::string>{"sh", "-e", "-c", "echo \"${RUNBOOK_EXPR_1}\""}));
+  auto has = [&](const std::string& kv) { return std::find(r.env.begin(), r.env.end(), kv) != r.env.end(); };
+  EXPECT_TRUE(has("RUNBOOK_EXPR_1=x\"; touch /tmp/pwned; echo \""));
+  EXPECT_TRUE(has("RUNBOOK_PARAM_v=x\"; touch /tmp/pwned; echo \""));
+  EXPECT_TRUE(has("RUNBOOK_STEP_ID=a"));
+  EXPECT_TRUE(has("RUNBOOK_RUN_ID=" + s.run_id));
+}
+
+TEST_F(RunnerTest, SecretsAreMaskedInOutputErrorsAndEvents) {
+  const std::string secret = "s3cr3t-t0ken-value";
+  // The secret arrives split across two chunks of one stream.
+  FakeProcessLauncher::Script split;
+  split.output = {{steps::Stream::kStdout, "token is " + secret.substr(0, 7)},
+                  {steps::Stream::kStdout, secret.substr(7) + " ok\n"}};
+  launcher_.OnProgram("leak", split);
+  launcher_.OnProgram("fail", FakeProcessLauncher::Exits(1, "", "rejected " + secret + "\n"));
+  auto s = Run(R"(
+secrets:
+  TOKEN: {env: NOT_USED}
+steps:
+  - {id: a, argv: [leak]}
+  - {id: b, needs: [a], argv: [fail], env: {T: "${{ secrets.TOKEN }}"}, continue_on_error: true}
+)",
+               4, {{"TOKEN", secret}});
+  EXPECT_EQ(s.status, journal::RunStatus::kSucceeded);
+  // The process itself got the real value, through its environment.
+  const auto& env = launcher_.requests().at(1).env;
+  EXPECT_NE(std::find(env.begin(), env.end(), "T=" + secret), env.end());
+  std::string all;
+  for (const auto& c : journal_->GetOutput(s.run_id, std::nullopt).value()) all += c.data;
+  for (const auto& e : journal_->GetEvents(s.run_id).value()) all += e.message + e.data_json;
+  for (const auto& a : journal_->GetAttempts(s.run_id).value()) all += a.error + a.outputs_json;
+  EXPECT_EQ(all.find(secret), std::string::npos) << all;
+  EXPECT_NE(all.find("token is *** ok"), std::string::npos) << all;
+  EXPECT_NE(all.find("rejected ***"), std::string::npos) << all;
+}
+
+TEST_F(RunnerTest, AMissingSecretFailsOnlyTheStepThatUsesIt) {
+  Diagnostics diags;
+  auto s = Run(R"(
+secrets:
+  TOKEN: {env: RUNNER_TEST_SURELY_UNSET}
+steps:
+  - {id: uses, argv: [x], env: {T: "${{ secrets.TOKEN }}"}}
+  - {id: other, argv: [y]}
+)");
+  EXPECT_EQ(s.status, journal::RunStatus::kFailed);
+  EXPECT_EQ(Attempts(s.run_id, "uses").at(0).status, journal::AttemptStatus::kFailed);
+  EXPECT_EQ(Attempts(s.run_id, "other").at(0).status, journal::AttemptStatus::kSucceeded);
+}
+
+}  // namespace
+}  // namespace runbook

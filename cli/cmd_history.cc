@@ -206,14 +206,23 @@ int RunLogs(CliEnv& env, const LogsOptions& opt) {
     std::string key = c.step_id + (c.stream == journal::Stream::kStderr ? " ! " : " | ");
     std::string& buf = partial[key];
     buf += c.data;
-    size_t nl;
-    while ((nl = buf.find('\n')) != std::string::npos) {
-      env.out << Time(c.ts_us) << " " << key << buf.substr(0, nl) << "\n";
-      buf.erase(0, nl + 1);
+    // One erase per chunk, not per line (that is quadratic in the chunk size).
+    const std::string ts = Time(c.ts_us);
+    size_t start = 0, nl;
+    while ((nl = buf.find('\n', start)) != std::string::npos) {
+      env.out << ts << " " << key;
+      env.out.write(buf.data() + start, static_cast<std::streamsize>(nl - start));
+      env.out << "\n";
+      start = nl + 1;
     }
+    buf.erase(0, start);
   };
+  // Chunks are up to 64 KiB: a small batch keeps `logs` of a huge output in
+  // a few MB of memory (1000 chunks at once peaked above 64 MB).
+  constexpr size_t kChunksPerQuery = 64;
+  bool run_over = false;
   while (true) {
-    auto chunks = j->GetOutput(*id, step, cursor, 1000);
+    auto chunks = j->GetOutput(*id, step, cursor, kChunksPerQuery);
     if (!chunks.ok()) {
       env.Error(chunks.status().message());
       return kExitFailed;
@@ -224,14 +233,13 @@ int RunLogs(CliEnv& env, const LogsOptions& opt) {
     }
     env.out.flush();
     if (!chunks->empty()) continue;
-    if (!opt.follow) break;
+    if (!opt.follow || run_over) break;
     auto run = j->GetRun(*id);
     if (!run.ok() || journal::IsFinished(run->status) || run->status == journal::RunStatus::kWaiting) {
-      // One last look for chunks committed together with the end of the run.
-      auto rest = j->GetOutput(*id, step, cursor, 0);
-      if (rest.ok())
-        for (const auto& c : *rest) print(c);
-      break;
+      // One last pass (in batches) for chunks committed together with the
+      // end of the run.
+      run_over = true;
+      continue;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

@@ -27,6 +27,7 @@ class TerminalProgress : public ProgressSink {
   void StepSkipped(const CompiledStep& step, const std::string& reason) override;
   void Retrying(const CompiledStep& step, int next_attempt, Millis delay) override;
   void Notice(const std::string& message) override;
+  void Tick() override { Redraw(); }
 
  private:
   void Line(const std::string& text);

@@ -161,6 +161,7 @@ class RunExecution {
     bool started = co_await Begin();
     if (!started) co_return;
     if (req_.handle_signals) WatchSignals();
+    if (progress_) asio::co_spawn(io_, Ticker(), asio::detached);
     if (rb_.spec.timeout) WatchRunTimeout(*rb_.spec.timeout);
     while (true) {
       Schedule();
@@ -255,7 +256,21 @@ class RunExecution {
     co_await End();
   }
 
+  awaitable<void> Ticker() {
+    asio::steady_timer t(io_);
+    ticker_ = &t;
+    while (!ended_) {
+      t.expires_after(std::chrono::seconds(1));
+      boost::system::error_code ec;
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (!ended_) progress_->Tick();
+    }
+    ticker_ = nullptr;
+  }
+
   awaitable<void> End() {
+    ended_ = true;
+    if (ticker_) ticker_->cancel();
     run_timer_.cancel();
     signals_.cancel();
     journal::RunStatus status = signal_ != 0 || (plan_.cancelled() && !timed_out_) ? journal::RunStatus::kCancelled
@@ -634,7 +649,6 @@ class RunExecution {
     } else {
       Event("", "cancel", std::string("received ") + name + " again; cancelling 'finally' steps too");
       CancelRunning(true);
-      finally_cancelled_ = true;
     }
     Wake();
     signals_.async_wait([this](boost::system::error_code e, int n) { OnSignal(e, n); });
@@ -676,7 +690,8 @@ class RunExecution {
   int signal_ = 0;
   bool timed_out_ = false;
   bool journal_broken_ = false;
-  bool finally_cancelled_ = false;
+  bool ended_ = false;
+  asio::steady_timer* ticker_ = nullptr;
 };
 
 }  // namespace

@@ -37,6 +37,8 @@ class ProgressSink {
   virtual void StepSkipped(const CompiledStep& step, const std::string& reason) = 0;
   virtual void Retrying(const CompiledStep& step, int next_attempt, Millis delay) = 0;
   virtual void Notice(const std::string& message) = 0;
+  // Called about once a second while steps run (to refresh elapsed times).
+  virtual void Tick() {}
 };
 
 struct RunRequest {

@@ -11,7 +11,7 @@ packages=(
   libspdlog-dev libfmt-dev libhowardhinnant-date-dev libcli11-dev
   libgtest-dev libgmock-dev libssl-dev
   # run: the shipped runbooks call these
-  tzdata procps curl sqlite3 ca-certificates
+  tzdata procps curl sqlite3 ca-certificates mariadb-client redis-tools
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(graphviz clang python3 python3-yaml)

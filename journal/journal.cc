@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <future>
+#include <thread>
 #include <utility>
 
 #include "journal/identity.h"
@@ -29,8 +31,19 @@ Status Configure(sqlite::Db& db, const OpenOptions& options, bool writer) {
   return db.Exec("PRAGMA foreign_keys = ON");
 }
 
-Status EnableWal(sqlite::Db& db) {
-  Result<std::string> mode = db.QueryText("PRAGMA journal_mode = WAL");
+Status EnableWal(sqlite::Db& db, int busy_timeout_ms) {
+  // Switching a new file to WAL needs a lock that SQLite does not wait for
+  // (the busy handler is not used for this upgrade), so two processes that
+  // create the same journal at once would see "database is locked". Skip the
+  // switch when another process already made it, and retry briefly otherwise.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  Result<std::string> mode = db.QueryText("PRAGMA journal_mode");
+  while (mode.ok() && *mode != "wal") {
+    mode = db.QueryText("PRAGMA journal_mode = WAL");
+    if (mode.ok() || db.last_error_code() != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    mode = std::string();  // try again
+  }
   if (!mode.ok()) return mode.status();
   if (*mode != "wal")
     return Status::IoError(db.path() + ": cannot use write-ahead logging (journal_mode is " +
@@ -79,7 +92,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const Op
   sqlite::Db& db = **writer;
   // Refuse a file that is not ours before changing anything in it.
   if (Status s = CheckIsJournal(db); !s.ok()) return ExplainOpenError(db, s);
-  if (Status s = EnableWal(db); !s.ok()) return ExplainOpenError(db, s);
+  if (Status s = EnableWal(db, options.busy_timeout_ms); !s.ok()) return ExplainOpenError(db, s);
   if (Status s = MigrateToCurrent(db); !s.ok()) return ExplainOpenError(db, s);
 
   std::vector<std::string> interrupted;

@@ -52,7 +52,9 @@ TEST(CliBigOutput, TwoHundredMegabytesOfStdoutAreJournaledCompletelyInBoundedMem
   // wait4()'s ru_maxrss: the engine's own peak (its children, sh/yes/head,
   // are a few MB each and would only make this stricter).
   EXPECT_GT(o.max_rss_kb, 0);
-  if (kCheckRss) EXPECT_LT(o.max_rss_kb, kMaxRssKb) << "peak RSS of `runbook run` was " << o.max_rss_kb / 1024 << " MB";
+  if (kCheckRss) {
+    EXPECT_LT(o.max_rss_kb, kMaxRssKb) << "peak RSS of `runbook run` was " << o.max_rss_kb / 1024 << " MB";
+  }
   auto summary = ParseJson(o.out, "run --json");
   ASSERT_TRUE(summary);
   std::string run_id = JsonString(*summary, "run_id");
@@ -73,7 +75,9 @@ TEST(CliBigOutput, TwoHundredMegabytesOfStdoutAreJournaledCompletelyInBoundedMem
   ASSERT_EQ(logs.exit_code, 0) << logs.Describe();
   EXPECT_EQ(streamed, kBytes);
   EXPECT_EQ(sha.HexDigest(), expected_sha);
-  if (kCheckRss) EXPECT_LT(logs.max_rss_kb, kMaxRssKb) << "`runbook logs --raw` peaked at " << logs.max_rss_kb / 1024 << " MB";
+  if (kCheckRss) {
+    EXPECT_LT(logs.max_rss_kb, kMaxRssKb) << "`runbook logs --raw` peaked at " << logs.max_rss_kb / 1024 << " MB";
+  }
 }
 
 }  // namespace

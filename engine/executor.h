@@ -59,6 +59,12 @@ struct StepContext {
   OutputSinkBase* output = nullptr;
   // Records a warning on the run's timeline (e.g. tls_verify: false).
   std::function<void(const std::string&)> warn;
+  // Records a finding (check steps): journaled, listed by `show` and the
+  // exports, and it fails the run when it reaches the runbook's fail_on.
+  // `value` and `threshold` as shown to people ("93.5", "> 90"), may be "".
+  std::function<void(Level level, const std::string& message, const std::string& value,
+                     const std::string& threshold)>
+      finding;
 
   const Node& fields() const { return step->spec->fields; }
 };

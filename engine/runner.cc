@@ -293,6 +293,7 @@ class RunExecution {
                     : status == journal::RunStatus::kCancelled ? (signal_ == SIGTERM ? 143 : 130)
                                                                 : 1;
     if (summary.error.empty() && timed_out_) summary.error = "run timed out after " + FormatDuration(*rb_.spec.timeout);
+    if (summary.error.empty() && !failing_finding_.empty()) summary.error = failing_finding_;
     if (summary.error.empty() && status == journal::RunStatus::kFailed) {
       std::string failed;
       for (const auto& s : rb_.steps)
@@ -405,6 +406,32 @@ class RunExecution {
       a.stderr_digest = {e.bytes, e.sha.HexDigest()};
     }
     journal_.PutAttempt(std::move(a));
+  }
+
+  void RecordFinding(const CompiledStep& cs, int attempt, Level level, const std::string& message,
+                     const std::string& value, const std::string& threshold) {
+    if (level == Level::kOk) return;
+    journal::FindingRecord f;
+    f.run_id = run_id_;
+    f.step_id = cs.id();
+    f.level = level == Level::kCritical  ? journal::FindingLevel::kCritical
+              : level == Level::kWarning ? journal::FindingLevel::kWarning
+                                         : journal::FindingLevel::kInfo;
+    f.message = masker_.Mask(message);
+    f.value = masker_.Mask(value);
+    f.threshold = threshold;
+    f.ts_us = journal::NowMicros();
+    journal_.AddFinding(std::move(f));
+    Event(cs.id(), "finding", std::string(LevelName(level)) + ": " + message, attempt,
+          {{"level", LevelName(level)}, {"value", value}, {"threshold", threshold}});
+    if (progress_) progress_->Notice(std::string(LevelName(level)) + " finding from " + cs.id() + ": " + masker_.Mask(message));
+    FailOn fail_on = rb_.spec.fail_on;
+    bool fails = (fail_on == FailOn::kWarning && (level == Level::kWarning || level == Level::kCritical)) ||
+                 (fail_on == FailOn::kCritical && level == Level::kCritical);
+    if (fails && failing_finding_.empty()) {
+      failing_finding_ = std::string(LevelName(level)) + " finding from step '" + cs.id() + "': " + message;
+      plan_.FailRun();
+    }
   }
 
   void SkipStep(int s, const std::string& reason) {
@@ -520,6 +547,10 @@ class RunExecution {
       ctx.kill_grace = req_.kill_grace;
       ctx.output = &cap;
       ctx.warn = [this, &cs, attempt](const std::string& w) { Event(cs.id(), "warning", w, attempt); };
+      ctx.finding = [this, &cs, attempt](Level level, const std::string& message, const std::string& value,
+                                         const std::string& threshold) {
+        RecordFinding(cs, attempt, level, message, value, threshold);
+      };
 
       // The attempt's own cancel signal: the step's (run cancelled) or its timeout.
       // Shared: the run's signal keeps the callback after this attempt ends.
@@ -691,6 +722,7 @@ class RunExecution {
   bool timed_out_ = false;
   bool journal_broken_ = false;
   bool ended_ = false;
+  std::string failing_finding_;  // the first finding at or above fail_on
   asio::steady_timer* ticker_ = nullptr;
 };
 

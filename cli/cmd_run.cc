@@ -15,6 +15,7 @@
 #include "journal/journal.h"
 #include "steps/process.h"
 #include "steps/process_step.h"
+#include "steps/registry.h"
 
 namespace runbook::cli {
 namespace {
@@ -60,6 +61,11 @@ int RunRun(CliEnv& env, const Options& opt) {
   ExecutorRegistry executors;
   executors.Add("shell", steps::MakeShellExecutor(*launcher));
   executors.Add("exec", steps::MakeExecExecutor(*launcher));
+  executors.Add("sql", steps::MakeSqlExecutor());
+  executors.Add("check", steps::MakeCheckExecutor());
+  executors.Add("wait", steps::MakeWaitExecutor());
+  executors.Add("http", steps::MakeHttpExecutor());
+  executors.Add("notify", steps::MakeNotifyExecutor(*launcher));
 
   bool live = isatty(STDERR_FILENO) && &env.err == &std::cerr;
   TerminalProgress progress(env.err, live, env.color(), opt.show_output || env.globals.verbose);

@@ -595,10 +595,11 @@ class RunExecution {
         if (outcome.exit_code) outcome.outputs["exit_code"] = *outcome.exit_code;
       }
       auto elapsed = std::chrono::duration_cast<Millis>(Clock::now() - t0);
-      // Journal the outputs without the bulky captured text (that is in the chunks).
+      // Journal the outputs without the bulky text (it is in the output chunks).
       boost::json::object journaled = outcome.outputs;
       journaled.erase("stdout");
       journaled.erase("stderr");
+      journaled.erase("body");  // the http step journals its excerpts as output
       RecordAttempt(s, attempt, outcome.status, started, journal::NowMicros(), outcome.exit_code, journaled,
                     outcome.error, &cap);
       boost::json::object data = {{"status", StepStatusName(outcome.status)}, {"duration_ms", elapsed.count()}};

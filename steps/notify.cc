@@ -1,6 +1,17 @@
 // `notify`: tell people — into the journal (`log`), a webhook, email through
 // a sendmail-compatible command, or any program reading the message on stdin.
+// The executor runs on the run's io_context thread; programs go through the
+// ProcessLauncher (process group, streamed output, cancel -> TERM/KILL).
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "engine/executor.h"
 #include "engine/schema_reader.h"
+#include "engine/script.h"
+#include "steps/process.h"
 #include "steps/registry.h"
 
 namespace runbook::steps {
@@ -13,6 +24,7 @@ class NotifyType : public StepType {
     static const std::vector<FieldSchema> f = {
         {"channel", FieldKind::kEnum, true, {"log", "webhook", "email", "command"}},
         {"to", FieldKind::kAny, false, {}},
+        {"from", FieldKind::kString, false, {}},
         {"subject", FieldKind::kString, false, {}},
         {"message", FieldKind::kString, true, {}},
         {"url", FieldKind::kString, false, {}},
@@ -32,6 +44,7 @@ class NotifyType : public StepType {
     only_for("url", "webhook");
     only_for("command", "command");
     only_for("sendmail", "email");
+    only_for("from", "email");
     if (channel == "webhook" && !f.Find("url")) diags.Error(f.loc, ctx + "channel webhook needs 'url'");
     if (channel == "command" && !f.Find("command")) diags.Error(f.loc, ctx + "channel command needs 'command'");
     if (channel == "email") {
@@ -46,8 +59,317 @@ class NotifyType : public StepType {
   std::vector<OutputDecl> Outputs(const StepSpec&) const override { return {{"delivered", expr::Type::kBool}}; }
 };
 
+// --- Executor ---------------------------------------------------------------
+
+constexpr const char* kDefaultSendmail = "/usr/sbin/sendmail";
+
+StepOutcome Failed(std::string error, std::optional<long long> exit_code = std::nullopt) {
+  return StepOutcome{StepStatus::kFailed, exit_code, {{"delivered", false}}, std::move(error)};
+}
+
+StepOutcome Delivered() {
+  StepOutcome o;
+  o.outputs = {{"delivered", true}};
+  return o;
+}
+
+// Forwards a program's output to the journal and keeps the start of its
+// stderr for the error message.
+class ForwardingSink : public OutputSink {
+ public:
+  explicit ForwardingSink(OutputSinkBase& out) : out_(out) {}
+  boost::asio::awaitable<void> OnOutput(Stream s, std::string_view data) override {
+    if (s == Stream::kStderr && err_head_.size() < 4096) err_head_.append(data.substr(0, 4096 - err_head_.size()));
+    co_await out_.Write(s == Stream::kStdout ? OutputStream::kStdout : OutputStream::kStderr, data);
+  }
+  // The first non-blank line of stderr, trimmed (at most 200 bytes).
+  std::string FirstErrorLine() const {
+    size_t pos = 0;
+    while (pos < err_head_.size()) {
+      size_t end = err_head_.find('\n', pos);
+      if (end == std::string::npos) end = err_head_.size();
+      std::string line = err_head_.substr(pos, end - pos);
+      size_t b = line.find_first_not_of(" \t\r");
+      if (b != std::string::npos) {
+        size_t e = line.find_last_not_of(" \t\r");
+        line = line.substr(b, e - b + 1);
+        return line.size() > 200 ? line.substr(0, 200) + "..." : line;
+      }
+      pos = end + 1;
+    }
+    return "";
+  }
+
+ private:
+  OutputSinkBase& out_;
+  std::string err_head_;
+};
+
+// Runs `argv` with `input` on stdin; `what` names it in errors ("command",
+// "sendmail").
+boost::asio::awaitable<StepOutcome> RunProgram(ProcessLauncher& launcher, StepContext& ctx,
+                                               std::vector<std::string> argv, const std::string& input,
+                                               const std::map<std::string, std::string>& extra_env,
+                                               const std::string& what, const std::string& error_prefix) {
+  ProcessRequest req;
+  req.argv = std::move(argv);
+  std::map<std::string, std::string> env = ctx.env;
+  for (const auto& [k, v] : extra_env) env[k] = v;
+  for (const auto& [k, v] : env) req.env.push_back(k + "=" + v);
+  req.stdin_data = input;
+  req.kill_grace = ctx.kill_grace;
+  req.timeout = Millis(0);  // the runner enforces `timeout` through ctx.cancel
+  ForwardingSink sink(*ctx.output);
+  ProcessResult r = co_await launcher.Run(req, sink, *ctx.cancel);
+  switch (r.end) {
+    case ProcessResult::End::kExited: {
+      if (r.exit_code == 0) {
+        StepOutcome o = Delivered();
+        o.exit_code = 0;
+        co_return o;
+      }
+      std::string line = sink.FirstErrorLine();
+      co_return Failed(error_prefix + what + " exited with code " + std::to_string(r.exit_code) +
+                           (line.empty() ? "" : ": " + line),
+                       r.exit_code);
+    }
+    case ProcessResult::End::kSignaled:
+      co_return Failed(error_prefix + what + " was killed by signal " + std::to_string(r.signal), 128 + r.signal);
+    case ProcessResult::End::kTimedOut:
+      co_return StepOutcome{StepStatus::kTimedOut, std::nullopt, {{"delivered", false}}, "timed out"};
+    case ProcessResult::End::kCancelled:
+      co_return StepOutcome{StepStatus::kCancelled, std::nullopt, {{"delivered", false}}, "cancelled"};
+    case ProcessResult::End::kLaunchFailed:
+      co_return Failed(error_prefix + r.error);
+  }
+  co_return Failed(error_prefix + "unknown process end");
+}
+
+// --- Email (RFC 5322 / RFC 2045 / RFC 2047) ----------------------------------
+
+bool HasLineBreak(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) != s.npos; }
+
+std::string HeaderError(const std::string& field) {
+  return "'" + field + "' must not contain CR, LF or NUL (a mail header is one line)";
+}
+
+std::string Base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(n);
+  return out;
+}
+
+// A header value as-is when it is short printable ASCII, else as RFC 2047
+// encoded-words ("=?UTF-8?B?...?="), folded, never splitting a UTF-8 sequence.
+std::string EncodeHeaderText(std::string_view text) {
+  bool plain = text.size() <= 900;
+  for (unsigned char c : text) plain &= (c >= 0x20 && c < 0x7f) || c == '\t';
+  if (plain) return std::string(text);
+  constexpr size_t kChunk = 39;  // 52 base64 characters: each word fits a 78-column line
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t n = std::min(kChunk, text.size() - i);
+    // Back off so the chunk does not end inside a multi-byte character.
+    if (i + n < text.size()) {
+      size_t k = n;
+      while (k > 0 && (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80) --k;
+      if (k > 0) n = k;
+    }
+    if (!out.empty()) out += "\n ";
+    out += "=?UTF-8?B?" + Base64(text.substr(i, n)) + "?=";
+    i += n;
+  }
+  return out;
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
+  std::string host;
+  for (const char* p = buf; *p; ++p)
+    if (isalnum(static_cast<unsigned char>(*p)) || *p == '-' || *p == '.') host += *p;
+  return host.empty() ? "localhost" : host;
+}
+
+// "Sun, 29 Nov 2026 08:10:56 +0100" in local time (locale-independent).
+std::string Rfc5322Date(std::chrono::system_clock::time_point t) {
+  static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  localtime_r(&tt, &tm);
+  long off = tm.tm_gmtoff / 60;
+  char sign = off < 0 ? '-' : '+';
+  if (off < 0) off = -off;
+  char buf[64];
+  snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld", kDays[tm.tm_wday], tm.tm_mday,
+           kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 60, off % 60);
+  return buf;
+}
+
+// The body with LF line ends and a final newline; base64 when a line is too
+// long for 8bit transfer (RFC 5322: 998 octets).
+std::pair<std::string, std::string> EncodeBody(std::string_view message) {
+  std::string body;
+  for (size_t i = 0; i < message.size(); ++i) {
+    if (message[i] == '\r') {
+      body += '\n';
+      if (i + 1 < message.size() && message[i + 1] == '\n') ++i;
+    } else {
+      body += message[i];
+    }
+  }
+  if (body.empty() || body.back() != '\n') body += '\n';
+  size_t longest = 0, start = 0;
+  for (size_t nl = body.find('\n'); nl != std::string::npos; start = nl + 1, nl = body.find('\n', start))
+    longest = std::max(longest, nl - start);
+  if (longest <= 998) return {"8bit", body};
+  std::string encoded;
+  for (size_t i = 0; i < body.size(); i += 57) encoded += Base64(std::string_view(body).substr(i, 57)) + "\n";
+  return {"base64", encoded};
+}
+
+struct Email {
+  std::string from;
+  std::vector<std::string> to;
+  std::string subject;
+  std::string body;
+};
+
+std::string FormatEmail(const Email& m, const StepContext& ctx, const std::string& host) {
+  auto now = std::chrono::system_clock::now();
+  long long us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  std::string to;
+  for (const auto& a : m.to) to += (to.empty() ? "" : ", ") + a;
+  auto [encoding, body] = EncodeBody(m.body);
+  std::string out;
+  out += "From: " + m.from + "\n";
+  out += "To: " + to + "\n";
+  out += "Subject: " + EncodeHeaderText(m.subject) + "\n";
+  out += "Date: " + Rfc5322Date(now) + "\n";
+  out += "Message-ID: <" + ctx.run_id + "." + ctx.step->id() + "." + std::to_string(ctx.attempt) + "." +
+         std::to_string(us) + "@" + host + ">\n";
+  out += "MIME-Version: 1.0\n";
+  out += "Content-Type: text/plain; charset=utf-8\n";
+  out += "Content-Transfer-Encoding: " + encoding + "\n";
+  out += "X-Runbook-Run: " + ctx.run_id + "\n";
+  out += "X-Runbook-Step: " + ctx.step->id() + "\n";
+  out += "\n";
+  out += body;
+  return out;
+}
+
+// --- The executor --------------------------------------------------------------
+
+Result<std::string> RenderField(const StepContext& ctx, const char* key, const std::string& fallback) {
+  const Node* n = ctx.fields().Find(key);
+  if (!n) return fallback;
+  auto r = RenderText(n->scalar, *ctx.values);
+  if (!r.ok()) return Status::InvalidArgument("'" + std::string(key) + "': " + r.status().message());
+  return r;
+}
+
+// `to`: one address (possibly "a, b") or a list, each rendered.
+Result<std::vector<std::string>> Recipients(const StepContext& ctx) {
+  std::vector<std::string> out;
+  const Node* to = ctx.fields().Find("to");
+  if (!to) return out;
+  std::vector<const Node*> items;
+  if (to->IsSequence()) {
+    for (const auto& i : to->items) items.push_back(&i);
+  } else {
+    items.push_back(to);
+  }
+  for (const Node* n : items) {
+    if (!n->IsScalar()) return Status::InvalidArgument("'to' must be an address or a list of addresses");
+    auto r = RenderText(n->scalar, *ctx.values);
+    if (!r.ok()) return Status::InvalidArgument("'to': " + r.status().message());
+    if (r->find_first_not_of(" \t") == std::string::npos)
+      return Status::InvalidArgument("'to' has an empty address");
+    out.push_back(*r);
+  }
+  return out;
+}
+
+class NotifyExecutor : public StepExecutor {
+ public:
+  explicit NotifyExecutor(ProcessLauncher& launcher) : launcher_(launcher) {}
+
+  boost::asio::awaitable<StepOutcome> Execute(StepContext& ctx) override {
+    const std::string channel = ctx.fields().Find("channel")->scalar;
+    auto message = RenderField(ctx, "message", "");
+    if (!message.ok()) co_return Failed(message.status().message());
+    auto to = Recipients(ctx);
+    if (!to.ok()) co_return Failed(to.status().message());
+    const std::string title = ctx.step->spec->title.empty() ? ctx.step->id() : ctx.step->spec->title;
+    auto subject = RenderField(ctx, "subject", "[runbook] " + ctx.runbook->spec.name + ": " + title);
+    if (!subject.ok()) co_return Failed(subject.status().message());
+
+    if (channel == "log") {
+      std::string text = ctx.fields().Find("subject") ? *subject + "\n" + *message : *message;
+      if (text.empty() || text.back() != '\n') text += '\n';
+      co_await ctx.output->Write(OutputStream::kStdout, text);
+      co_return Delivered();
+    }
+    if (channel == "command") {
+      std::vector<std::string> argv;
+      for (const auto& item : ctx.fields().Find("command")->items) {
+        auto r = RenderText(item.scalar, *ctx.values);
+        if (!r.ok()) co_return Failed("'command': " + r.status().message());
+        argv.push_back(*r);
+      }
+      std::map<std::string, std::string> env = {{"RUNBOOK_NOTIFY_SUBJECT", *subject}};
+      std::string joined;
+      for (const auto& a : *to) joined += (joined.empty() ? "" : ", ") + a;
+      env["RUNBOOK_NOTIFY_TO"] = joined;
+      const std::string what = "command", prefix;
+      co_return co_await RunProgram(launcher_, ctx, std::move(argv), *message, env, what, prefix);
+    }
+    if (channel == "email") co_return co_await SendEmail(ctx, *to, *subject, *message);
+    // The HTTP client that webhooks need is not part of this build yet.
+    co_return Failed("channel " + channel + " is not available yet");
+  }
+
+ private:
+  boost::asio::awaitable<StepOutcome> SendEmail(StepContext& ctx, const std::vector<std::string>& to,
+                                                const std::string& subject, const std::string& message) {
+    const std::string host = HostName();
+    Email m;
+    auto from = RenderField(ctx, "from", "runbook@" + host);
+    if (!from.ok()) co_return Failed(from.status().message());
+    auto sendmail = RenderField(ctx, "sendmail", kDefaultSendmail);
+    if (!sendmail.ok()) co_return Failed(sendmail.status().message());
+    if (HasLineBreak(*from)) co_return Failed(HeaderError("from"));
+    for (const auto& a : to)
+      if (HasLineBreak(a)) co_return Failed(HeaderError("to"));
+    if (HasLineBreak(subject)) co_return Failed(HeaderError("subject"));
+    m.from = *from;
+    m.to = to;
+    m.subject = subject;
+    m.body = message;
+    std::string text = FormatEmail(m, ctx, host);
+    std::string list;
+    for (const auto& a : to) list += (list.empty() ? "" : ", ") + a;
+    co_await ctx.output->Write(OutputStream::kStdout, "email to " + list + ": " + subject + "\n");
+    // Named, not temporaries: g++ 12 mishandles string literals bound to
+    // references across a co_await.
+    std::vector<std::string> argv = {*sendmail, "-t", "-i"};
+    const std::string what = "sendmail", prefix = "cannot deliver email: ";
+    co_return co_await RunProgram(launcher_, ctx, std::move(argv), text, {}, what, prefix);
+  }
+
+  ProcessLauncher& launcher_;
+};
+
 }  // namespace
 
 std::unique_ptr<StepType> MakeNotifyType() { return std::make_unique<NotifyType>(); }
+std::unique_ptr<StepExecutor> MakeNotifyExecutor(ProcessLauncher& launcher) {
+  return std::make_unique<NotifyExecutor>(launcher);
+}
 
 }  // namespace runbook::steps

@@ -7,7 +7,13 @@
 
 #include "engine/step_type.h"
 
+namespace runbook {
+class StepExecutor;
+}
+
 namespace runbook::steps {
+
+class ProcessLauncher;
 
 std::unique_ptr<StepType> MakeShellType();
 std::unique_ptr<StepType> MakeExecType();
@@ -21,5 +27,14 @@ std::unique_ptr<StepType> MakeRunbookType();
 
 // All of the above.
 const StepTypeRegistry& BuiltinStepTypes();
+
+// Executors (engine/executor.h) of the types above, built by cmd_run.cc on
+// the run's io_context (shell and exec: process_step.h).
+std::unique_ptr<StepExecutor> MakeCheckExecutor();
+std::unique_ptr<StepExecutor> MakeWaitExecutor();
+std::unique_ptr<StepExecutor> MakeHttpExecutor();
+std::unique_ptr<StepExecutor> MakeSqlExecutor();
+// Channels `command` and `email` (sendmail) run their program through `launcher`.
+std::unique_ptr<StepExecutor> MakeNotifyExecutor(ProcessLauncher& launcher);
 
 }  // namespace runbook::steps

@@ -198,6 +198,7 @@ int RunLogs(CliEnv& env, const LogsOptions& opt) {
   if (!opt.step.empty()) step = opt.step;
   int64_t cursor = 0;
   std::map<std::string, std::string> partial;  // per step+stream
+  std::map<std::string, std::string> partial_ts;
   auto print = [&](const journal::OutputChunk& c) {
     if (opt.raw) {
       env.out.write(c.data.data(), static_cast<std::streamsize>(c.data.size()));
@@ -216,6 +217,7 @@ int RunLogs(CliEnv& env, const LogsOptions& opt) {
       start = nl + 1;
     }
     buf.erase(0, start);
+    if (!buf.empty()) partial_ts[key] = ts;
   };
   // Chunks are up to 64 KiB: a small batch keeps `logs` of a huge output in
   // a few MB of memory (1000 chunks at once peaked above 64 MB).
@@ -245,7 +247,7 @@ int RunLogs(CliEnv& env, const LogsOptions& opt) {
   }
   if (!opt.raw)
     for (const auto& [key, rest] : partial)
-      if (!rest.empty()) env.out << key << rest << "\n";
+      if (!rest.empty()) env.out << partial_ts[key] << " " << key << rest << "\n";  // no final newline
   return kExitOk;
 }
 

@@ -518,6 +518,8 @@ class RunExecution {
       not_runnable = "step type '" + cs.spec->type + "' cannot be executed by this version of runbook yet";
     } else if (cs.spec->approval) {
       not_runnable = "approvals are not available in this version of runbook yet; the step was not run";
+    } else if (cs.spec->repeat) {
+      not_runnable = "'repeat' is not available in this version of runbook yet; the step was not run";
     }
     int attempts = std::max(1, cs.retry.attempts);
     for (int attempt = 1; not_runnable.empty() && attempt <= attempts; ++attempt) {

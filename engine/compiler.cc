@@ -5,7 +5,6 @@
 #include <boost/graph/depth_first_search.hpp>
 #include <boost/json/serialize.hpp>
 #include <queue>
-#include <unordered_set>
 
 #include "engine/expr/expr.h"
 #include "engine/schema_reader.h"
@@ -72,6 +71,7 @@ class CompilerImpl {
     bool acyclic = true;
     for (Block b : {Block::kMain, Block::kOnFailure, Block::kFinally}) acyclic &= OrderBlock(b);
     if (!acyclic) return;  // upstream checks need a DAG
+    NumberOrder();
     CheckSchedules();
     for (auto& st : rb_.steps) CheckStepExpressions(st);
     CheckRunbookExpressions();
@@ -121,6 +121,9 @@ class CompilerImpl {
         rb_.steps.push_back(std::move(cs));
       }
     };
+    size_t total = rb_.spec.steps.size() + rb_.spec.on_failure.size() + rb_.spec.finally_steps.size();
+    rb_.steps.reserve(total);
+    rb_.index_by_id.reserve(total);
     add(rb_.spec.steps);
     add(rb_.spec.on_failure);
     add(rb_.spec.finally_steps);
@@ -215,16 +218,46 @@ class CompilerImpl {
     return true;
   }
 
-  // True if `ancestor` is reachable from `step` through needs.
+  // Each step's position in its block's topological order; after OrderBlock.
+  void NumberOrder() {
+    order_pos_.assign(rb_.steps.size(), 0);
+    for (Block b : {Block::kMain, Block::kOnFailure, Block::kFinally}) {
+      const std::vector<int>& order = rb_.Order(b);
+      for (size_t i = 0; i < order.size(); ++i) order_pos_[order[i]] = static_cast<int>(i);
+    }
+    seen_.assign(rb_.steps.size(), 0);
+  }
+
+  // True if `ancestor` is reachable from `step` through needs. Every step on
+  // such a path lies between the two in the block's topological order, so
+  // the search never enters a step at or before `ancestor`; without that, a
+  // long runbook whose expressions refer to its steps compiles in quadratic
+  // time.
   bool IsUpstream(int ancestor, int step) const {
-    std::vector<int> stack(rb_.steps[step].needs.begin(), rb_.steps[step].needs.end());
-    std::unordered_set<int> seen;
-    while (!stack.empty()) {
-      int v = stack.back();
-      stack.pop_back();
-      if (v == ancestor) return true;
-      if (!seen.insert(v).second) continue;
-      for (int n : rb_.steps[v].needs) stack.push_back(n);
+    const std::vector<int>& needs = rb_.steps[step].needs;
+    if (std::find(needs.begin(), needs.end(), ancestor) != needs.end()) return true;
+    if (rb_.steps[ancestor].block != rb_.steps[step].block) return false;  // needs stay in a block
+    const int floor = order_pos_[ancestor];
+    if (floor >= order_pos_[step]) return false;
+    if (++search_ == 0) {  // wrapped: forget every mark
+      std::fill(seen_.begin(), seen_.end(), 0u);
+      search_ = 1;
+    }
+    stack_.clear();
+    auto visit = [&](int v) {
+      if (order_pos_[v] > floor && seen_[v] != search_) {
+        seen_[v] = search_;
+        stack_.push_back(v);
+      }
+    };
+    for (int n : needs) visit(n);
+    while (!stack_.empty()) {
+      int v = stack_.back();
+      stack_.pop_back();
+      for (int n : rb_.steps[v].needs) {
+        if (n == ancestor) return true;
+        visit(n);
+      }
     }
     return false;
   }
@@ -515,6 +548,12 @@ class CompilerImpl {
   CompiledRunbook& rb_;
   const StepTypeRegistry& types_;
   Diagnostics& diags_;
+  std::vector<int> order_pos_;
+  // IsUpstream's scratch: seen_[v] == search_ when v was reached in the
+  // current search.
+  mutable std::vector<unsigned> seen_;
+  mutable unsigned search_ = 0;
+  mutable std::vector<int> stack_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <unordered_map>
 
 #include "engine/cron.h"
 #include "engine/schema_reader.h"
@@ -296,6 +297,7 @@ class Loader {
     std::vector<StepSpec> out;
     std::string what = std::string("'") + BlockName(block) + "'";
     if (!schema::ExpectSequence(node, what, diags_)) return out;
+    out.reserve(node.items.size());  // a StepSpec is large; growing by doubling would move each several times
     for (const Node& s : node.items) {
       if (!s.IsMapping()) {
         KindError(s, "a step", "a mapping", diags_);
@@ -533,21 +535,21 @@ class Loader {
       }
       if (const Node* n = d.Find("regex")) {
         if (auto v = schema::String(*n, oc + "'regex'", diags_)) {
-          try {
-            std::regex re(*v, std::regex::ECMAScript);
+          const RegexCheck& re = CheckRegex(*v);
+          if (!re.ok) {
+            diags_.Error(n->loc, oc + "invalid regex '" + *v + "': " + re.error);
+          } else {
             r.regex = *v;
             if (const Node* g = d.Find("group")) {
               if (auto gv = schema::Int(*g, oc + "'group'", diags_, 0)) {
-                if (static_cast<size_t>(*gv) > re.mark_count())
+                if (static_cast<size_t>(*gv) > re.mark_count)
                   diags_.Error(g->loc, oc + "'group' " + std::to_string(*gv) + " but the regex has " +
-                                           std::to_string(re.mark_count()) + " group(s)");
+                                           std::to_string(re.mark_count) + " group(s)");
                 r.group = static_cast<int>(*gv);
               }
-            } else if (re.mark_count() == 0) {
+            } else if (re.mark_count == 0) {
               r.group = 0;
             }
-          } catch (const std::regex_error& e) {
-            diags_.Error(n->loc, oc + "invalid regex '" + *v + "': " + e.what());
           }
         }
       } else if (const Node* g = d.Find("group")) {
@@ -597,8 +599,30 @@ class Loader {
     return r;
   }
 
+  // Compiles `pattern` once per distinct pattern: building a std::regex costs
+  // far more than the rest of a step, and generated or copied runbooks repeat
+  // the same few patterns.
+  struct RegexCheck {
+    bool ok = true;
+    size_t mark_count = 0;
+    std::string error;  // std::regex_error::what() when !ok
+  };
+  const RegexCheck& CheckRegex(const std::string& pattern) {
+    auto it = regex_cache_.find(pattern);
+    if (it != regex_cache_.end()) return it->second;
+    RegexCheck c;
+    try {
+      c.mark_count = std::regex(pattern, std::regex::ECMAScript).mark_count();
+    } catch (const std::regex_error& e) {
+      c.ok = false;
+      c.error = e.what();
+    }
+    return regex_cache_.emplace(pattern, std::move(c)).first->second;
+  }
+
   const StepTypeRegistry& types_;
   Diagnostics& diags_;
+  std::unordered_map<std::string, RegexCheck> regex_cache_;
 };
 
 }  // namespace

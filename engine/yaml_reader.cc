@@ -6,6 +6,7 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -72,18 +73,20 @@ class TreeBuilder : public YAML::EventHandler {
                   YAML::EmitterStyle::value) override {
     Open(mark, Node::Kind::kMapping, anchor);
   }
-  void OnMapEnd() override {
-    ApplyMerges(stack_.back().node);
-    Close();
-  }
+  void OnMapEnd() override { Close(); }
 
  private:
+  // An open sequence or mapping. Its children so far are items_[first_item..]
+  // (and keys_/key_locs_[first_key..]); Close moves them into the node, so
+  // that every node's vectors are allocated once, at their final size.
   struct Frame {
     Node node;
     YAML::anchor_t anchor = 0;
     bool have_key = false;
     std::string key;
     SourceLoc key_loc;
+    size_t first_item = 0;
+    size_t first_key = 0;
   };
 
   SourceLoc Loc(const YAML::Mark& m) const { return SourceLoc{file_, m.line + 1, m.column + 1}; }
@@ -108,13 +111,28 @@ class TreeBuilder : public YAML::EventHandler {
     f.node.kind = kind;
     f.node.loc = Loc(mark);
     f.anchor = anchor;
+    f.first_item = items_.size();
+    f.first_key = keys_.size();
     stack_.push_back(std::move(f));
   }
 
   void Close() {
     Frame f = std::move(stack_.back());
     stack_.pop_back();
-    Complete(std::move(f.node), f.anchor);
+    Node& node = f.node;
+    node.items.assign(std::make_move_iterator(items_.begin() + f.first_item),
+                      std::make_move_iterator(items_.end()));
+    items_.erase(items_.begin() + f.first_item, items_.end());
+    if (node.kind == Node::Kind::kMapping) {
+      node.keys.assign(std::make_move_iterator(keys_.begin() + f.first_key),
+                       std::make_move_iterator(keys_.end()));
+      node.key_locs.assign(std::make_move_iterator(key_locs_.begin() + f.first_key),
+                           std::make_move_iterator(key_locs_.end()));
+      keys_.erase(keys_.begin() + f.first_key, keys_.end());
+      key_locs_.erase(key_locs_.begin() + f.first_key, key_locs_.end());
+      ApplyMerges(node);
+    }
+    Complete(std::move(node), f.anchor);
   }
 
   void Complete(Node n, YAML::anchor_t anchor) {
@@ -126,7 +144,7 @@ class TreeBuilder : public YAML::EventHandler {
     }
     Frame& top = stack_.back();
     if (top.node.kind == Node::Kind::kSequence) {
-      top.node.items.push_back(std::move(n));
+      items_.push_back(std::move(n));
       return;
     }
     if (!top.have_key) {
@@ -142,14 +160,14 @@ class TreeBuilder : public YAML::EventHandler {
       return;
     }
     top.have_key = false;
-    for (size_t i = 0; i < top.node.keys.size(); ++i) {
-      if (top.node.keys[i] == top.key && top.key != "<<")
+    for (size_t i = top.first_key; i < keys_.size(); ++i) {
+      if (keys_[i] == top.key && top.key != "<<")
         throw LimitHit{top.key_loc, "duplicate key '" + top.key + "' (first at line " +
-                                        std::to_string(top.node.key_locs[i].line) + ")"};
+                                        std::to_string(key_locs_[i].line) + ")"};
     }
-    top.node.keys.push_back(std::move(top.key));
-    top.node.key_locs.push_back(top.key_loc);
-    top.node.items.push_back(std::move(n));
+    keys_.push_back(std::move(top.key));
+    key_locs_.push_back(top.key_loc);
+    items_.push_back(std::move(n));
   }
 
   // `<<: *base` or `<<: [*a, *b]`: copy keys not already present.
@@ -194,6 +212,10 @@ class TreeBuilder : public YAML::EventHandler {
   std::shared_ptr<const std::string> file_;
   YamlLimits limits_;
   std::vector<Frame> stack_;
+  // The children of every open frame, innermost frame's last.
+  std::vector<Node> items_;
+  std::vector<std::string> keys_;
+  std::vector<SourceLoc> key_locs_;
   std::map<YAML::anchor_t, Node> anchors_;
   size_t nodes_ = 0;
   size_t alias_nodes_ = 0;

@@ -155,10 +155,7 @@ PlanView BuildPlanView(const CompiledRunbook& rb, const boost::json::object& par
                    : cs.block == Block::kOnFailure             ? "runs if the run fails"
                                                                 : "runs at the end of every run";
     } else {
-      std::string body = s.if_expr;
-      if (auto t = expr::Template::Parse(s.if_expr); t.ok() && t->IsSingleExpression())
-        body = t->parts()[0].expr->text();
-      auto e = expr::Expression::Parse(body);
+      auto e = expr::ParseCondition(s.if_expr);
       auto r = e.ok() ? expr::Evaluate(*e, ctx) : Result<boost::json::value>(e.status());
       if (r.ok())
         p.decision = expr::Truthy(*r) ? "runs (condition is true)" : "skipped (condition is false)";

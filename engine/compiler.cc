@@ -394,20 +394,7 @@ class CompilerImpl {
   // A condition-like field: a bare expression, or one `${{ }}` around it.
   void CheckCondition(const std::string& text, const SourceLoc& loc, const std::string& what, const Scope& scope,
                       bool status_functions) {
-    std::string body = text;
-    if (expr::HasExpression(text)) {
-      auto t = expr::Template::Parse(text);
-      if (!t.ok()) {
-        diags_.Error(loc, what + ": " + t.status().message());
-        return;
-      }
-      if (!t->IsSingleExpression()) {
-        diags_.Error(loc, what + " must be a single expression, e.g. ${{ steps.x.status == 'failed' }}");
-        return;
-      }
-      body = t->parts()[0].expr->text();
-    }
-    auto e = expr::Expression::Parse(body);
+    auto e = expr::ParseCondition(text);
     if (!e.ok()) {
       diags_.Error(loc, what + ": " + e.status().message());
       return;

@@ -369,10 +369,7 @@ class RunExecution {
       }
       return;
     }
-    std::string body = cs.condition;
-    if (auto t = expr::Template::Parse(cs.condition); t.ok() && t->IsSingleExpression())
-      body = t->parts()[0].expr->text();
-    auto e = expr::Expression::Parse(body);
+    auto e = expr::ParseCondition(cs.condition);
     values_.status_function = [this, s](std::string_view name) { return plan_.StatusFunction(s, name); };
     auto v = e.ok() ? expr::Evaluate(*e, values_) : Result<boost::json::value>(e.status());
     values_.status_function = nullptr;

@@ -113,18 +113,6 @@ Result<bool> Matches(const schema::Threshold& t, const boost::json::value& v) {
   return x != t.number;
 }
 
-// A condition field: a bare expression, or one `${{ }}` around it (as `if:`).
-Result<expr::Expression> ParseCondition(const std::string& text) {
-  std::string body = text;
-  if (expr::HasExpression(text)) {
-    auto t = expr::Template::Parse(text);
-    if (!t.ok()) return t.status();
-    if (!t->IsSingleExpression()) return Status::InvalidArgument("must be a single expression");
-    body = t->parts()[0].expr->text();
-  }
-  size_t b = body.find_first_not_of(" \t\r\n"), e = body.find_last_not_of(" \t\r\n");
-  return expr::Expression::Parse(b == std::string::npos ? body : body.substr(b, e - b + 1));
-}
 
 Level LevelFromName(const std::string& name) {
   return name == "info" ? Level::kInfo : name == "warning" ? Level::kWarning : Level::kCritical;
@@ -139,7 +127,7 @@ class CheckExecutor : public StepExecutor {
     boost::json::value value;
     std::string shown_value, threshold, message;
     if (const Node* a = f.Find("assert")) {
-      auto e = ParseCondition(a->scalar);
+      auto e = expr::ParseCondition(a->scalar);
       if (!e.ok()) co_return Failed("cannot evaluate 'assert': " + e.status().message());
       auto v = expr::Evaluate(*e, *ctx.values);
       if (!v.ok()) co_return Failed("cannot evaluate 'assert': " + v.status().message());

@@ -63,18 +63,6 @@ Result<Millis> DurationField(const Node& fields, const char* key, Millis fallbac
   return *d;
 }
 
-// A condition field: a bare expression, or one `${{ }}` around it (as `if:`).
-Result<expr::Expression> ParseCondition(const std::string& text) {
-  std::string body = text;
-  if (expr::HasExpression(text)) {
-    auto t = expr::Template::Parse(text);
-    if (!t.ok()) return t.status();
-    if (!t->IsSingleExpression()) return Status::InvalidArgument("must be a single expression");
-    body = t->parts()[0].expr->text();
-  }
-  size_t b = body.find_first_not_of(" \t\r\n"), e = body.find_last_not_of(" \t\r\n");
-  return expr::Expression::Parse(b == std::string::npos ? body : body.substr(b, e - b + 1));
-}
 
 // One timer per attempt, cancelled by the step's CancelSignal. The signal
 // may outlive the attempt, so it holds the timer only weakly.
@@ -114,7 +102,7 @@ class WaitExecutor : public StepExecutor {
     auto max = DurationField(f, "max", kDefaultMax);
     if (!every.ok()) co_return Failed(every.status().message());
     if (!max.ok()) co_return Failed(max.status().message());
-    auto e = ParseCondition(f.Find("until")->scalar);
+    auto e = expr::ParseCondition(f.Find("until")->scalar);
     if (!e.ok()) co_return Failed("cannot evaluate 'until': " + e.status().message());
     const Clock::time_point start = Clock::now();
     const Clock::time_point deadline = start + *max;

@@ -130,6 +130,11 @@ class Template {
   std::string source_;
 };
 
+// A condition field (`if:`, a check's `assert`, `until`): a bare expression,
+// or exactly one `${{ }}` around it. Error for anything around the braces:
+// "must be a single expression, e.g. ${{ steps.x.status == 'failed' }}".
+Result<Expression> ParseCondition(std::string_view text);
+
 // True if `text` contains "${{".
 bool HasExpression(std::string_view text);
 

@@ -101,6 +101,24 @@ steps:
   EXPECT_TRUE(rb) << err;
 }
 
+TEST(Compiler, UpstreamIsFollowedThroughNeedsWhateverTheFileOrder) {
+  std::string err;
+  auto rb = CompileText(R"(
+steps:
+  - {id: c, needs: [b], run: "echo ${{ steps.a.outputs.v }}"}
+  - {id: b, needs: [a], run: echo}
+  - {id: d, needs: [b], run: echo}
+  - {id: a, run: echo 1, outputs: {v: {from: stdout}}}
+  - {id: e, run: "echo ${{ steps.a.outputs.v }} ${{ steps.d.status }}"}
+  - {id: f, needs: [c, d], run: "echo ${{ steps.a.outputs.v }}"}
+)",
+                        &err);
+  EXPECT_FALSE(rb);
+  EXPECT_EQ(err,
+            "t.yaml:7:18: error: step 'e': 'run': step 'a' is not upstream of step 'e'; add it to 'needs'\n"
+            "t.yaml:7:18: error: step 'e': 'run': step 'd' is not upstream of step 'e'; add it to 'needs'\n");
+}
+
 TEST(Compiler, ConditionsMayUseStatusFunctionsAndBareExpressions) {
   std::string err;
   auto rb = CompileText(R"(

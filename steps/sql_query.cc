@@ -1,5 +1,7 @@
 #include "steps/sql_query.h"
 
+#include "engine/masker.h"
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -303,7 +305,7 @@ class QueryRun {
         const void* p = sqlite3_column_blob(stmt, i);
         std::string_view blob(static_cast<const char*>(p), p ? static_cast<size_t>(sqlite3_column_bytes(stmt, i)) : 0);
         bytes += blob.size() * 4 / 3;
-        return boost::json::string(Base64(blob));
+        return boost::json::string(runbook::Base64(blob));  // BLOBs appear in rows as base64
       }
       default: return nullptr;
     }
@@ -470,30 +472,6 @@ std::string FormatTable(const QueryResult& r, size_t max_shown) {
   }
   if (r.changes > 0 || !r.has_result)
     out += std::to_string(r.changes) + (r.changes == 1 ? " row" : " rows") + " changed\n";
-  return out;
-}
-
-std::string Base64(std::string_view bytes) {
-  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t n = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                 static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (size_t rest = bytes.size() - i; rest > 0) {
-    uint32_t n = static_cast<unsigned char>(bytes[i]) << 16;
-    if (rest == 2) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
   return out;
 }
 

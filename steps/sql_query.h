@@ -90,7 +90,4 @@ QueryResult RunQuery(const Query& q, QueryInterrupt& interrupt);
 // rows when there were changes).
 std::string FormatTable(const QueryResult& r, size_t max_shown);
 
-// Standard base64 with padding (how BLOB values appear in rows).
-std::string Base64(std::string_view bytes);
-
 }  // namespace runbook::steps::sql

@@ -35,6 +35,16 @@ TEST(StreamMasker, PassesDataThroughByteExactWithoutSecrets) {
   EXPECT_EQ(s.Push(data) + s.Finish(), data);
 }
 
+TEST(Encoding, Base64MatchesTheStandardVectors) {
+  EXPECT_EQ(Base64(""), "");
+  EXPECT_EQ(Base64("f"), "Zg==");
+  EXPECT_EQ(Base64("fo"), "Zm8=");
+  EXPECT_EQ(Base64("foo"), "Zm9v");
+  EXPECT_EQ(Base64("foob"), "Zm9vYg==");
+  EXPECT_EQ(Base64("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(Base64("foobar"), "Zm9vYmFy");
+}
+
 TEST(Encoding, Base64AndUrlEncode) {
   EXPECT_EQ(Base64("ab"), "YWI=");
   EXPECT_EQ(Base64("abc"), "YWJj");

@@ -428,16 +428,6 @@ TEST(SqlFormatTest, TableShowsColumnsRowsAndCounts) {
   EXPECT_EQ(sql::FormatTable(w, 100), "1 row changed\n");
 }
 
-TEST(SqlFormatTest, Base64MatchesTheStandardVectors) {
-  EXPECT_EQ(sql::Base64(""), "");
-  EXPECT_EQ(sql::Base64("f"), "Zg==");
-  EXPECT_EQ(sql::Base64("fo"), "Zm8=");
-  EXPECT_EQ(sql::Base64("foo"), "Zm9v");
-  EXPECT_EQ(sql::Base64("foob"), "Zm9vYg==");
-  EXPECT_EQ(sql::Base64("fooba"), "Zm9vYmE=");
-  EXPECT_EQ(sql::Base64("foobar"), "Zm9vYmFy");
-}
-
 TEST(SqlSchemaTest, LoadingRefusesExpressionsInQueryAndTextRowThresholds) {
   Diagnostics diags;
   auto spec = LoadRunbookText(R"(

@@ -20,11 +20,7 @@ int RunPlan(CliEnv& env, const Options& opt) {
   if (!rb) return kExitUsage;
   auto params = env.ResolveParams(rb->spec, opt.params, opt.param_file);
   if (!params) return kExitUsage;
-  PlanView view = BuildPlanView(*rb, *params);
-  if (env.globals.json)
-    env.out << boost::json::serialize(PlanToJson(view)) << "\n";
-  else
-    PrintPlan(view, env.out);
+  ShowPlan(*rb, *params, env.globals.json, env.out);
   return kExitOk;
 }
 

@@ -37,11 +37,7 @@ int RunRun(CliEnv& env, const Options& opt) {
   auto params = env.ResolveParams(rb->spec, opt.params, opt.param_file);
   if (!params) return kExitUsage;
   if (opt.dry_run) {
-    PlanView view = BuildPlanView(*rb, *params);
-    if (env.globals.json)
-      env.out << boost::json::serialize(PlanToJson(view)) << "\n";
-    else
-      PrintPlan(view, env.out);
+    ShowPlan(*rb, *params, env.globals.json, env.out);
     return kExitOk;
   }
   Diagnostics secret_diags;

@@ -284,4 +284,12 @@ void PrintPlan(const PlanView& v, std::ostream& out) {
   }
 }
 
+void ShowPlan(const CompiledRunbook& rb, const boost::json::object& params, bool json, std::ostream& out) {
+  PlanView view = BuildPlanView(rb, params);
+  if (json)
+    out << boost::json::serialize(PlanToJson(view)) << "\n";
+  else
+    PrintPlan(view, out);
+}
+
 }  // namespace runbook::cli

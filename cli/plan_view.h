@@ -45,5 +45,7 @@ struct PlanView {
 PlanView BuildPlanView(const CompiledRunbook& rb, const boost::json::object& params);
 boost::json::object PlanToJson(const PlanView& view);
 void PrintPlan(const PlanView& view, std::ostream& out);
+// What `plan` and `run --dry-run` print: the JSON object or the text.
+void ShowPlan(const CompiledRunbook& rb, const boost::json::object& params, bool json, std::ostream& out);
 
 }  // namespace runbook::cli

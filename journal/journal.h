@@ -91,7 +91,8 @@ class Journal {
   void ResumeRun(std::string run_id, ProcessIdentity owner);
   // Inserts (run, step, attempt) or updates its mutable fields.
   void PutAttempt(AttemptRecord attempt);
-  // The event's seq is assigned by SQLite.
+  // The writer assigns seq, prev_hash and hash (the hash chain,
+  // journal/chain.h) inside the transaction that inserts the row.
   void AppendEvent(EventRecord event);
   // Stored byte-exact. Blocks only beyond max_pending_output_bytes.
   // REQUIRES: not called on the writer thread (i.e. not from a Sync callback).

@@ -81,4 +81,24 @@ Status CreateJournalFile(const std::string& path) {
   return Status::Ok();
 }
 
+Status CheckExistingJournalFile(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound("no journal at " + path);
+    return Status::IoError("cannot read journal " + path + ": " + std::strerror(errno));
+  }
+  if (S_ISLNK(st.st_mode)) return Status::InvalidArgument("journal path is a symbolic link: " + path);
+  if (!S_ISREG(st.st_mode))
+    return Status::InvalidArgument(path + " is not a runbook journal (not a regular file)");
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Status::IoError("cannot read journal " + path + ": " + std::strerror(errno));
+  char header[16] = {0};
+  ssize_t n = read(fd, header, sizeof header);
+  close(fd);
+  if (n == 0) return Status::Corruption(path + " is not a runbook journal (the file is empty)");
+  if (n < 16 || std::memcmp(header, "SQLite format 3", 16) != 0)
+    return Status::Corruption(path + " is not a runbook journal (file is not a database)");
+  return Status::Ok();
+}
+
 }  // namespace runbook::journal

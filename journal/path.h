@@ -22,4 +22,12 @@ std::string DefaultJournalPath();
 //   "cannot create directory DIR: <strerror>", "cannot open journal PATH: <strerror>"
 Status CreateJournalFile(const std::string& path);
 
+// For commands that read or maintain an existing journal without creating it
+// (verify, prune): `path` must exist, be a regular file reached without a
+// symbolic link, and start like a SQLite database. Errors:
+//   "no journal at PATH", "journal path is a symbolic link: PATH",
+//   "PATH is not a runbook journal (not a regular file | the file is empty |
+//   file is not a database)"
+Status CheckExistingJournalFile(const std::string& path);
+
 }  // namespace runbook::journal

@@ -103,7 +103,7 @@ struct AttemptRecord {
 // step_started, step_finished, step_skipped, retry, timeout, cancel,
 // approval_asked, approval_decided, note, finding, warning, interrupted, ...
 struct EventRecord {
-  int64_t seq = 0;            // assigned by SQLite; ignored by AppendEvent
+  int64_t seq = 0;            // assigned by the journal; ignored by AppendEvent
   std::string run_id;         // "" = a journal-level event (stored as NULL)
   std::string step_id;        // "" = none (stored as NULL)
   std::optional<int> attempt;
@@ -112,7 +112,10 @@ struct EventRecord {
   std::string actor;
   std::string message;
   std::string data_json = "{}";
-  std::optional<std::string> prev_hash;  // hash chain: NULL in schema v1
+  // The hash chain (journal/chain.h), filled by the journal when the event is
+  // written (AppendEvent ignores them, and seq); NULL only in events written
+  // before the chain existed.
+  std::optional<std::string> prev_hash;
   std::optional<std::string> hash;
 };
 

@@ -24,6 +24,17 @@ void Check(int ok) {
   if (ok != 1) std::abort();
 }
 
+// Fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up on
+// every use, which costs more than hashing a journal event. EVP_MD objects
+// may be shared between threads.
+const EVP_MD* Md() {
+  static const EVP_MD* md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched ? static_cast<const EVP_MD*>(fetched) : EVP_sha256();
+  }();
+  return md;
+}
+
 }  // namespace
 
 struct Sha256::Ctx {
@@ -33,7 +44,7 @@ struct Sha256::Ctx {
 
 Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
   if (!ctx_->md) std::abort();
-  Check(EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr));
+  Check(EVP_DigestInit_ex(ctx_->md, Md(), nullptr));
 }
 
 Sha256::~Sha256() = default;
@@ -56,9 +67,18 @@ std::string Sha256::HexDigest() const {
 }
 
 std::string Sha256Hex(std::string_view bytes) {
+  // One context per thread, reused: the journal's writer hashes every event.
+  struct Reused {
+    EVP_MD_CTX* md = EVP_MD_CTX_new();
+    ~Reused() { EVP_MD_CTX_free(md); }
+  };
+  thread_local Reused ctx;
+  if (!ctx.md) std::abort();
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned n = 0;
-  Check(EVP_Digest(bytes.data(), bytes.size(), digest, &n, EVP_sha256(), nullptr));
+  Check(EVP_DigestInit_ex(ctx.md, Md(), nullptr));
+  Check(EVP_DigestUpdate(ctx.md, bytes.data(), bytes.size()));
+  Check(EVP_DigestFinal_ex(ctx.md, digest, &n));
   return Hex(digest, n);
 }
 

@@ -1,5 +1,6 @@
 #include "journal/stale.h"
 
+#include "journal/chain.h"
 #include "journal/identity.h"
 
 namespace runbook::journal {
@@ -39,10 +40,10 @@ Status MarkInTransaction(sqlite::Db& db, const std::string& host, int64_t now_us
       "error = 'interrupted: engine died' "
       "WHERE run_id = ?1 AND status IN ('pending', 'waiting', 'running')");
   if (!attempts.ok()) return attempts.status();
-  Result<sqlite::Statement> event = db.Prepare(
-      "INSERT INTO events (run_id, ts, kind, actor, message) "
-      "VALUES (?1, ?2, 'interrupted', 'runbook', ?3)");
+  Result<sqlite::Statement> event = db.Prepare(kInsertChainedEventSql);
   if (!event.ok()) return event.status();
+  Result<ChainHead> head = ReadChainHead(db);  // inside the IMMEDIATE transaction
+  if (!head.ok()) return head.status();
 
   for (const Candidate& c : stale) {
     std::string why = "engine process " + std::to_string(c.process.pid) + " on " + host + " is gone";
@@ -54,10 +55,14 @@ Status MarkInTransaction(sqlite::Db& db, const std::string& host, int64_t now_us
     attempts->BindText(1, c.id);
     attempts->BindInt(2, now_us);
     if (Status s = attempts->Run(); !s.ok()) return s;
-    event->BindText(1, c.id);
-    event->BindInt(2, now_us);
-    event->BindText(3, message);
-    if (Status s = event->Run(); !s.ok()) return s;
+    ChainFields f;
+    f.run_id = c.id;
+    f.ts = now_us;
+    f.kind = "interrupted";
+    f.actor = "runbook";
+    f.message = message;
+    f.data_json = "{}";
+    if (Result<int64_t> seq = AppendChained(*event, *head, f); !seq.ok()) return seq.status();
     marked->push_back(c.id);
   }
   return Status::Ok();

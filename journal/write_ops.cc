@@ -36,10 +36,6 @@ ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET
   stdout_bytes = excluded.stdout_bytes, stdout_sha256 = excluded.stdout_sha256,
   stderr_bytes = excluded.stderr_bytes, stderr_sha256 = excluded.stderr_sha256)sql";
 
-constexpr std::string_view kInsertEvent = R"sql(
-INSERT INTO events (run_id, step_id, attempt, ts, kind, actor, message, data_json, prev_hash, hash)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10))sql";
-
 constexpr std::string_view kInsertChunk = R"sql(
 INSERT INTO output_chunks (run_id, step_id, attempt, stream, seq, ts, byte_offset, data)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql";
@@ -76,8 +72,9 @@ Result<WriteStatements> WriteStatements::Prepare(sqlite::Db& db) {
       {&w.rollback_, "ROLLBACK"},           {&w.insert_run_, kInsertRun},
       {&w.finish_run_, kFinishRun},         {&w.set_run_status_, kSetRunStatus},
       {&w.resume_run_, kResumeRun},         {&w.put_attempt_, kPutAttempt},
-      {&w.insert_event_, kInsertEvent},     {&w.insert_chunk_, kInsertChunk},
+      {&w.insert_event_, kInsertChainedEventSql},     {&w.insert_chunk_, kInsertChunk},
       {&w.insert_finding_, kInsertFinding}, {&w.insert_approval_, kInsertApproval},
+      {&w.last_event_, kLastEventSql},      {&w.event_counter_, kEventCounterSql},
   };
   for (const Item& item : items) {
     Result<sqlite::Statement> st = db.Prepare(item.sql, /*persistent=*/true);
@@ -172,18 +169,27 @@ Status WriteStatements::Apply(const AttemptRecord& a) {
 }
 
 Status WriteStatements::Apply(const EventRecord& e) {
-  sqlite::Statement& st = insert_event_;
-  st.BindTextOrNull(1, e.run_id);
-  st.BindTextOrNull(2, e.step_id);
-  st.BindOptInt(3, Widen(e.attempt));
-  st.BindInt(4, e.ts_us);
-  st.BindText(5, e.kind);
-  st.BindText(6, e.actor);
-  st.BindText(7, e.message);
-  st.BindText(8, e.data_json);
-  if (e.prev_hash) st.BindText(9, *e.prev_hash);
-  if (e.hash) st.BindText(10, *e.hash);
-  return st.Run();
+  // e.seq, e.prev_hash and e.hash are ignored: the chain assigns them.
+  if (!head_) {
+    Result<ChainHead> head = ReadChainHead(last_event_, event_counter_);
+    if (!head.ok()) return head.status();
+    head_ = std::move(*head);
+  }
+  ChainFields f;
+  if (!e.run_id.empty()) f.run_id = e.run_id;
+  if (!e.step_id.empty()) f.step_id = e.step_id;
+  f.attempt = Widen(e.attempt);
+  f.ts = e.ts_us;
+  f.kind = e.kind;
+  f.actor = e.actor;
+  f.message = e.message;
+  f.data_json = e.data_json;
+  Result<int64_t> seq = AppendChained(insert_event_, *head_, f);
+  if (!seq.ok()) {
+    head_.reset();  // the failed insert may have left it behind the table
+    return seq.status();
+  }
+  return Status::Ok();
 }
 
 Status WriteStatements::Apply(const OutputChunk& c) {

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "engine/status.h"
+#include "journal/chain.h"
 #include "journal/records.h"
 #include "journal/sqlite.h"
 
@@ -50,10 +51,20 @@ class WriteStatements {
   // Prepares every statement once, on the writer's connection.
   static Result<WriteStatements> Prepare(sqlite::Db& db);
 
-  Status Begin() { return begin_.Run(); }
+  // The chain head is read again in every transaction (other processes
+  // append to the same file between our transactions).
+  Status Begin() {
+    head_.reset();
+    return begin_.Run();
+  }
   Status Commit() { return commit_.Run(); }
-  Status Rollback() { return rollback_.Run(); }
+  Status Rollback() {
+    head_.reset();
+    return rollback_.Run();
+  }
   // Applies one operation inside the open transaction (barriers: nothing).
+  // Events are hash-chained (journal/chain.h): the first event of a
+  // transaction reads the chain's head, the others continue from it.
   Status Apply(const WriteOp& op);
 
  private:
@@ -71,9 +82,11 @@ class WriteStatements {
   Status CheckUpdated(const std::string& run_id);
 
   sqlite::Db* db_ = nullptr;
+  std::optional<ChainHead> head_;  // within the open transaction
   sqlite::Statement begin_, commit_, rollback_;
   sqlite::Statement insert_run_, finish_run_, set_run_status_, resume_run_;
   sqlite::Statement put_attempt_, insert_event_, insert_chunk_, insert_finding_, insert_approval_;
+  sqlite::Statement last_event_, event_counter_;
 };
 
 }  // namespace runbook::journal

@@ -169,8 +169,10 @@ TEST_F(JournalWriteTest, EventsGetIncreasingSeqAndKeepEveryField) {
   EXPECT_EQ((*got)[0].message, "started by alice");
   EXPECT_EQ((*got)[0].step_id, "");
   EXPECT_EQ((*got)[0].attempt, std::nullopt);
-  EXPECT_EQ((*got)[0].prev_hash, std::nullopt);
-  EXPECT_EQ((*got)[0].hash, std::nullopt);
+  // The hash chain (journal_chain_test.cc has the details).
+  ASSERT_TRUE((*got)[0].prev_hash.has_value());
+  ASSERT_TRUE((*got)[0].hash.has_value());
+  EXPECT_EQ((*got)[1].prev_hash, (*got)[0].hash);
   EXPECT_EQ((*got)[1].step_id, "check-disk");
   EXPECT_EQ((*got)[1].attempt, 3);
   EXPECT_EQ((*got)[1].data_json, R"({"exit_code":0})");
@@ -181,7 +183,7 @@ TEST_F(JournalWriteTest, EventsGetIncreasingSeqAndKeepEveryField) {
                           "AND kind = 'scheduler_started'"),
             1);
   EXPECT_EQ(*db->QueryInt("SELECT count(*) FROM events WHERE step_id IS NULL "
-                          "AND attempt IS NULL AND prev_hash IS NULL AND hash IS NULL"),
+                          "AND attempt IS NULL AND prev_hash IS NOT NULL AND hash IS NOT NULL"),
             2);
 }
 

@@ -126,8 +126,32 @@ CREATE TABLE approvals (
 CREATE INDEX approvals_by_run ON approvals (run_id);
 )sql";
 
+// Version 2: the scheduler's slot bookkeeping (`runbook schedule`,
+// docs/scheduling.md). One row per decided slot of a cron trigger; the UNIQUE
+// key is what keeps a slot from being fired twice, across restarts and by two
+// schedulers racing (the first INSERT wins). Keep in step with schema.sql.
+constexpr std::string_view kVersion2 = R"sql(
+-- The scheduler's decisions, one row per slot of a cron trigger: fired (a run
+-- was started), skipped (the run's concurrency policy declined it) or missed
+-- (not run in time and not caught up). run_id, outcome and reason may be
+-- updated once the started run has ended; nothing is deleted.
+CREATE TABLE schedule_slots (
+  id            INTEGER PRIMARY KEY,
+  runbook       TEXT NOT NULL,
+  trigger_key   TEXT NOT NULL,                   -- "CRON tz=ZONE [params=JSON]"
+  slot_at       INTEGER NOT NULL,                -- the slot's instant
+  decided_at    INTEGER NOT NULL,
+  decided_by    TEXT NOT NULL DEFAULT '',        -- scheduler process: host:pid
+  outcome       TEXT NOT NULL CHECK (outcome IN ('fired', 'skipped', 'missed')),
+  run_id        TEXT,                            -- the run started, once known
+  reason        TEXT NOT NULL DEFAULT '',
+  UNIQUE (runbook, trigger_key, slot_at)
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kVersion1},
+    {2, kVersion2},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 

@@ -16,7 +16,7 @@
 namespace runbook::journal {
 
 // PRAGMA user_version of a journal written by this binary.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 // PRAGMA application_id of every journal: "RBKJ".
 inline constexpr int32_t kApplicationId = 0x52424B4A;
 
@@ -35,7 +35,7 @@ Status CheckIsJournal(sqlite::Db& db);
 
 // Brings `db` to kSchemaVersion in one IMMEDIATE transaction (so concurrent
 // openers serialize and the second sees the first's result). Errors:
-//   "journal schema version 7 is newer than this runbook (supports 1); upgrade runbook"
+//   "journal schema version 7 is newer than this runbook (supports 2); upgrade runbook"
 //   "PATH is not a runbook journal (it is another application's SQLite database)"
 Status MigrateToCurrent(sqlite::Db& db);
 

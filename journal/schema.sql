@@ -1,4 +1,4 @@
--- The runbook journal, schema version 1: the complete schema a journal has
+-- The runbook journal, schema version 2: the complete schema a journal has
 -- once every migration in journal/migrations.cc has run. This file is the
 -- reference for readers of the format (docs/journal.md explains each column);
 -- the binary embeds the migrations, and journal_tests checks that executing
@@ -66,7 +66,9 @@ CREATE TABLE step_attempts (
 );
 
 -- The timeline, append-only. seq is global and never reused. prev_hash and
--- hash are reserved for the hash chain (NULL in version 1).
+-- hash are the hash chain (journal/chain.h, docs/journal.md): hash = SHA-256
+-- of the row's canonical encoding, prev_hash = the previous row's hash; NULL
+-- only in rows written before the chain existed.
 CREATE TABLE events (
   seq           INTEGER PRIMARY KEY AUTOINCREMENT,
   run_id        TEXT REFERENCES runs (id),       -- NULL: a journal-level event
@@ -124,5 +126,22 @@ CREATE TABLE approvals (
 );
 CREATE INDEX approvals_by_run ON approvals (run_id);
 
+-- The scheduler's decisions, one row per slot of a cron trigger: fired (a run
+-- was started), skipped (the run's concurrency policy declined it) or missed
+-- (not run in time and not caught up). run_id, outcome and reason may be
+-- updated once the started run has ended; nothing is deleted.
+CREATE TABLE schedule_slots (
+  id            INTEGER PRIMARY KEY,
+  runbook       TEXT NOT NULL,
+  trigger_key   TEXT NOT NULL,                   -- "CRON tz=ZONE [params=JSON]"
+  slot_at       INTEGER NOT NULL,                -- the slot's instant
+  decided_at    INTEGER NOT NULL,
+  decided_by    TEXT NOT NULL DEFAULT '',        -- scheduler process: host:pid
+  outcome       TEXT NOT NULL CHECK (outcome IN ('fired', 'skipped', 'missed')),
+  run_id        TEXT,                            -- the run started, once known
+  reason        TEXT NOT NULL DEFAULT '',
+  UNIQUE (runbook, trigger_key, slot_at)
+);
+
 PRAGMA application_id = 1380076362;              -- 0x52424B4A, "RBKJ"
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

@@ -85,7 +85,7 @@ TEST_F(JournalOpenTest, RefusesANewerSchemaVersionAndLeavesTheFileAlone) {
   auto j = Journal::Open(path_);
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.status().message(),
-            "journal schema version 7 is newer than this runbook (supports 1); upgrade runbook");
+            "journal schema version 7 is newer than this runbook (supports 2); upgrade runbook");
   EXPECT_EQ(*RawDb()->QueryInt("PRAGMA user_version"), 7);
   EXPECT_EQ(*RawDb()->QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'runs'"), 1);
 }

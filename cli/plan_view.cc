@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <ostream>
 
@@ -103,6 +104,54 @@ std::string Action(const StepSpec& s, const std::string& default_shell) {
   return s.type;
 }
 
+bool AllStrings(const boost::json::object& o) {
+  for (const auto& [k, v] : o)
+    if (!v.is_string()) return false;
+  return true;
+}
+
+bool MultiLine(const boost::json::value& v) { return v.is_string() && v.get_string().find('\n') != std::string::npos; }
+
+// `text` after "<head>": on the line if it is one line, else as a block
+// ("|" and the lines indented by `indent` + 2).
+void PrintText(std::ostream& out, const std::string& indent, const std::string& head, std::string s) {
+  if (s.find('\n') == std::string::npos) {
+    out << head << s << "\n";
+    return;
+  }
+  out << head << "|\n";
+  if (s.back() == '\n') s.pop_back();
+  size_t start = 0;
+  for (size_t nl; (nl = s.find('\n', start)) != std::string::npos; start = nl + 1)
+    out << indent << "  " << s.substr(start, nl - start) << "\n";
+  out << indent << "  " << s.substr(start) << "\n";
+}
+
+// One entry of a step's preview, YAML-like: text as it is (several lines
+// as a "|" block), a mapping of texts (headers, thresholds, env) one entry a
+// line, a list of texts one of which has several lines (a shell's argv) one
+// item a line, anything else as compact JSON.
+void PrintPreview(std::ostream& out, const std::string& indent, std::string_view key, const boost::json::value& v) {
+  const std::string head = indent + std::string(key) + ": ";
+  if (v.is_string()) {
+    PrintText(out, indent, head, std::string(v.get_string()));
+    return;
+  }
+  if (v.is_object() && !v.get_object().empty() && AllStrings(v.get_object())) {
+    out << indent << key << ":\n";
+    for (const auto& [k, item] : v.get_object()) PrintPreview(out, indent + "  ", k, item);
+    return;
+  }
+  if (v.is_array() && std::any_of(v.get_array().begin(), v.get_array().end(), MultiLine) &&
+      std::all_of(v.get_array().begin(), v.get_array().end(), [](const auto& i) { return i.is_string(); })) {
+    out << indent << key << ":\n";
+    for (const auto& item : v.get_array())
+      PrintText(out, indent + "  ", indent + "  - ", std::string(item.get_string()));
+    return;
+  }
+  out << head << boost::json::serialize(v) << "\n";
+}
+
 }  // namespace
 
 PlanView BuildPlanView(const CompiledRunbook& rb, const boost::json::object& params) {
@@ -169,6 +218,8 @@ PlanView BuildPlanView(const CompiledRunbook& rb, const boost::json::object& par
     p.continue_on_error = s.continue_on_error;
     p.action = Action(s, spec.defaults.shell);
     p.fields = s.fields.ToJson();
+    if (cs.type)
+      if (auto preview = cs.type->Preview(s, spec, ctx)) p.preview = std::move(*preview);
     CollectBindings(s.fields, ctx, p.bindings);
     for (const auto& e : s.env) CollectBindings(Node::Scalar(e.value, e.loc), ctx, p.bindings);
     v.steps.push_back(std::move(p));
@@ -215,6 +266,7 @@ boost::json::object PlanToJson(const PlanView& v) {
     s["continue_on_error"] = p.continue_on_error;
     s["action"] = p.action;
     s["fields"] = p.fields;
+    s["preview"] = p.preview;
     boost::json::object bindings;
     for (const auto& [k, val] : p.bindings) bindings[k] = val;
     s["bindings"] = bindings;
@@ -254,6 +306,10 @@ void PrintPlan(const PlanView& v, std::ostream& out) {
     }
     out << "  " << p.order << ". " << p.id << " [" << p.type << "]" << (p.title.empty() ? "" : " " + p.title) << "\n";
     out << "       " << p.action << "\n";
+    if (p.preview.is_object() && !p.preview.get_object().empty()) {
+      out << "       preview:\n";
+      for (const auto& [k, val] : p.preview.get_object()) PrintPreview(out, "         ", k, val);
+    }
     if (!p.needs.empty()) {
       out << "       needs:";
       for (const auto& n : p.needs) out << " " << n;

@@ -27,6 +27,8 @@ struct PlanStep {
   bool continue_on_error = false;
   std::string action;  // one line: "sh: ufw deny ...", "POST https://...", ...
   boost::json::value fields;  // the type's fields as written (templates kept)
+  // What the step would send or run (StepType::Preview), or null.
+  boost::json::value preview;
   // Each expression the step uses -> its value now, or why it is not known yet.
   std::vector<std::pair<std::string, std::string>> bindings;
 };

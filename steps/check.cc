@@ -49,6 +49,24 @@ class CheckType : public StepType {
   std::vector<OutputDecl> Outputs(const StepSpec&) const override {
     return {{"level", expr::Type::kString}, {"value", expr::Type::kAny}, {"message", expr::Type::kString}};
   }
+  // The value (or assertion) and what it is compared with.
+  std::optional<boost::json::object> Preview(const StepSpec& step, const RunbookSpec&,
+                                             const ValueContext& values) const override {
+    const Node& f = step.fields;
+    boost::json::object p;
+    if (const Node* a = f.Find("assert")) {
+      p["assert"] = a->scalar;
+      p["severity"] = f.Find("severity") ? f.Find("severity")->scalar : "critical";
+    } else if (const Node* v = f.Find("value")) {
+      p["value"] = v->IsScalar() ? PreviewValue(v->scalar, values) : PreviewJson(v->ToJson(), values);
+      boost::json::object thresholds;
+      for (const char* level : {"info", "warn", "critical"})
+        if (const Node* t = f.Find(level)) thresholds[level] = t->scalar;
+      p["thresholds"] = std::move(thresholds);
+    }
+    if (const Node* m = f.Find("message")) p["message"] = PreviewText(m->scalar, values).text;
+    return p;
+  }
 };
 
 // --- Executor ---------------------------------------------------------------

@@ -25,6 +25,18 @@ class ExecType : public StepType {
     return {{"exit_code", expr::Type::kNumber}, {"stdout", expr::Type::kString}, {"stderr", expr::Type::kString}};
   }
   std::vector<std::string> TextSources() const override { return {"stdout", "stderr"}; }
+  // The argv as it would be executed.
+  std::optional<boost::json::object> Preview(const StepSpec& step, const RunbookSpec&,
+                                             const ValueContext& values) const override {
+    const Node& f = step.fields;
+    boost::json::array argv;
+    for (const auto& item : f.Find("argv")->items) argv.emplace_back(PreviewText(item.scalar, values).text);
+    boost::json::object p;
+    p["argv"] = std::move(argv);
+    for (const char* k : {"cwd", "stdin"})
+      if (const Node* n = f.Find(k)) p[k] = PreviewText(n->scalar, values).text;
+    return p;
+  }
 };
 
 }  // namespace

@@ -2,7 +2,6 @@
 // field schema and the executor (rendering, redirects, expectations,
 // outputs, journaling). The exchange itself is in http_client.cc.
 #include <algorithm>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 #include <cctype>
 #include <memory>
@@ -12,20 +11,12 @@
 #include "engine/schema_reader.h"
 #include "engine/script.h"
 #include "steps/http_client.h"
+#include "steps/http_text.h"
 #include "steps/http_url.h"
 #include "steps/registry.h"
 
 namespace runbook::steps {
 namespace {
-
-bool ValidHeaderName(const std::string& n) {
-  if (n.empty()) return false;
-  for (char c : n) {
-    if (isalnum(static_cast<unsigned char>(c))) continue;
-    if (std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) return false;
-  }
-  return true;
-}
 
 class HttpType : public StepType {
  public:
@@ -79,6 +70,8 @@ class HttpType : public StepType {
     return {{"status", expr::Type::kNumber}, {"body", expr::Type::kString}, {"headers", expr::Type::kObject}};
   }
   std::vector<std::string> TextSources() const override { return {"body"}; }
+  std::optional<boost::json::object> Preview(const StepSpec& step, const RunbookSpec& runbook,
+                                             const ValueContext& values) const override;
 };
 
 // --- Executor ------------------------------------------------------------------
@@ -87,49 +80,18 @@ namespace json = boost::json;
 
 // Without a step `timeout`, a request gives up after this long.
 constexpr Millis kDefaultCap = std::chrono::seconds(30);
-// Bytes of each body written to the journal's output.
-constexpr size_t kExcerpt = 4096;
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
-bool HasHeader(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name) {
-  for (const auto& h : headers)
-    if (IEquals(h.first, name)) return true;
-  return false;
-}
-
 void DropHeaders(std::vector<std::pair<std::string, std::string>>& headers, std::initializer_list<std::string_view> names) {
   std::erase_if(headers, [&](const auto& h) {
     for (auto n : names)
-      if (IEquals(h.first, n)) return true;
+      if (HeaderNameEquals(h.first, n)) return true;
     return false;
   });
-}
-
-// Renders `url:` so that a value stays a value: an expression in the path or
-// the query is percent-encoded for where it lands (http_url.h).
-Result<std::string> RenderUrl(const std::string& text, const expr::Context& values) {
-  auto t = expr::Template::Parse(text);
-  if (!t.ok()) return t.status();
-  std::string out;
-  for (const auto& part : t->parts()) {
-    out += part.literal;
-    if (!part.expr) continue;
-    auto v = expr::Evaluate(*part.expr, values);
-    if (!v.ok()) return Status::InvalidArgument("in '${{ " + part.expr->text() + " }}': " + v.status().message());
-    out += EncodeUrlValue(expr::ToDisplayString(*v), UrlPartAt(out));
-  }
-  return out;
 }
 
 // `json:`: the YAML value with every string rendered; a string that is one
@@ -165,15 +127,6 @@ Result<json::value> RenderJson(const json::value& v, const expr::Context& values
   return v;
 }
 
-Status CheckHeaderValue(const std::string& name, const std::string& value) {
-  for (unsigned char c : value) {
-    if (c == '\r' || c == '\n') return Status::InvalidArgument("header '" + name + "' contains a line break");
-    if ((c < 0x20 && c != '\t') || c == 0x7f)
-      return Status::InvalidArgument("header '" + name + "' contains a control character");
-  }
-  return Status::Ok();
-}
-
 // Everything a step's fields say, rendered.
 struct Prepared {
   HttpRequest request;
@@ -187,7 +140,7 @@ Result<Prepared> Prepare(const StepContext& ctx) {
   Prepared p;
   HttpRequest& req = p.request;
   if (const Node* m = f.Find("method")) req.method = m->scalar;
-  auto url_text = RenderUrl(f.Find("url")->scalar, values);
+  auto url_text = RenderUrlTemplate(f.Find("url")->scalar, values);
   if (!url_text.ok()) return Status::InvalidArgument("'url': " + url_text.status().message());
   auto url = ParseUrl(*url_text);
   if (!url.ok()) return url.status();
@@ -239,41 +192,6 @@ Result<Prepared> Prepare(const StepContext& ctx) {
   return p;
 }
 
-bool Sensitive(std::string_view name) {
-  return IEquals(name, "Authorization") || IEquals(name, "Proxy-Authorization") || IEquals(name, "Cookie") ||
-         IEquals(name, "Set-Cookie");
-}
-
-// "Bearer ***": credentials never reach the journal, declared secrets or not.
-std::string Redacted(std::string_view name, const std::string& value) {
-  if (!Sensitive(name)) return value;
-  size_t sp = value.find(' ');
-  return IEquals(name, "Authorization") || IEquals(name, "Proxy-Authorization")
-             ? (sp == std::string::npos ? "***" : value.substr(0, sp) + " ***")
-             : "***";
-}
-
-void AppendBodyExcerpt(std::string& out, const std::string& body) {
-  if (body.empty()) return;
-  out.append(body, 0, std::min(body.size(), kExcerpt));
-  if (out.back() != '\n') out += '\n';
-  if (body.size() > kExcerpt) out += "[... " + std::to_string(body.size() - kExcerpt) + " more bytes]\n";
-}
-
-std::string DescribeRequest(const HttpRequest& req) {
-  std::string out = "> " + req.method + " " + req.url.ToString() + "\n";
-  for (const auto& [name, value] : req.headers) out += "> " + name + ": " + Redacted(name, value) + "\n";
-  AppendBodyExcerpt(out, req.body);
-  return out;
-}
-
-std::string DescribeResponse(const HttpResponse& res) {
-  std::string out = "< " + std::to_string(res.status) + (res.reason.empty() ? "" : " " + res.reason) + "\n";
-  for (const auto& [name, value] : res.headers) out += "< " + name + ": " + Redacted(name, value) + "\n";
-  AppendBodyExcerpt(out, res.body);
-  return out;
-}
-
 std::string ExpectedList(const std::vector<long long>& codes) {
   std::string out;
   for (size_t i = 0; i < codes.size(); ++i) {
@@ -289,7 +207,7 @@ bool IsRedirect(int status) {
 
 std::string FindHeader(const HttpResponse& res, std::string_view name) {
   for (const auto& [n, v] : res.headers)
-    if (IEquals(n, name)) return v;
+    if (HeaderNameEquals(n, name)) return v;
   return "";
 }
 
@@ -311,6 +229,65 @@ Status FollowRedirect(HttpRequest& req, int status, const std::string& location)
   return Status::Ok();
 }
 
+// --- Preview (runbook plan) ---------------------------------------------------
+
+// The URL with its query as it would be requested; exact when every value
+// is known before the run, else with "***" and "${{ ... }}" where they go.
+std::string PreviewUrl(const Node& f, const ValueContext& values) {
+  PreviewString url = PreviewUrlTemplate(f.Find("url")->scalar, values);
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string query_text;  // when not exact: values percent-encoded, placeholders as they are
+  bool exact = url.exact;
+  if (const Node* q = f.Find("query")) {
+    for (size_t i = 0; i < q->keys.size(); ++i) {
+      PreviewString v = PreviewText(q->items[i].scalar, values);
+      exact &= v.exact;
+      query.emplace_back(q->keys[i], v.text);
+      auto encode = [](const std::string& x, const std::string&) { return PercentEncode(x); };
+      PreviewString encoded = PreviewText(q->items[i].scalar, values, encode);
+      query_text += "&" + PercentEncode(q->keys[i]) + "=" + encoded.text;
+    }
+  }
+  if (exact) {
+    auto u = ParseUrl(url.text);
+    if (u.ok()) {
+      u->target = AppendQuery(std::move(u->target), query);
+      return u->ToString();
+    }
+  }
+  if (!query_text.empty()) query_text[0] = url.text.find('?') == std::string::npos ? '?' : '&';
+  return url.text + query_text;
+}
+
+std::optional<json::object> HttpType::Preview(const StepSpec& step, const RunbookSpec&,
+                                              const ValueContext& values) const {
+  const Node& f = step.fields;
+  json::object p;
+  p["method"] = f.Find("method") ? f.Find("method")->scalar : "GET";
+  p["url"] = PreviewUrl(f, values);
+  HttpHeaders headers;
+  if (const Node* h = f.Find("headers"))
+    for (size_t i = 0; i < h->keys.size(); ++i)
+      headers.emplace_back(h->keys[i], PreviewText(h->items[i].scalar, values).text);
+  json::value body;
+  const char* body_key = nullptr;
+  if (const Node* j = f.Find("json")) {
+    body_key = "json";
+    body = PreviewJson(j->ToJson(), values);
+    if (!HasHeader(headers, "Content-Type")) headers.emplace_back("Content-Type", "application/json");
+  } else if (const Node* b = f.Find("body")) {
+    body_key = "body";
+    body = json::string(PreviewText(b->scalar, values).text);
+    if (!HasHeader(headers, "Content-Type")) headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  }
+  json::object shown;
+  for (const auto& [name, value] : headers) shown[name] = RedactedHeaderValue(name, value);
+  p["headers"] = std::move(shown);
+  if (body_key) p[body_key] = std::move(body);
+  if (const Node* t = f.Find("tls_verify"); t && t->AsBool() == false) p["tls_verify"] = false;
+  return p;
+}
+
 class HttpExecutor : public StepExecutor {
  public:
   boost::asio::awaitable<StepOutcome> Execute(StepContext& ctx) override {
@@ -320,31 +297,16 @@ class HttpExecutor : public StepExecutor {
     if (!req.tls_verify && req.url.https())
       ctx.warn("TLS certificate verification disabled for " + req.url.ToString());
 
-    // The exchange listens to its own signal: the step's (timeout, cancel)
-    // or, for a step without a timeout, the default cap. Shared, because
-    // ctx.cancel may fire after this attempt has returned.
-    auto cancel = std::make_shared<CancelSignal>();
-    ctx.cancel->Connect([weak = std::weak_ptr<CancelSignal>(cancel)] {
-      if (auto c = weak.lock()) c->Emit();
-    });
-    auto capped = std::make_shared<bool>(false);
-    boost::asio::steady_timer cap(ctx.io);
-    if (!ctx.timeout) {
-      cap.expires_after(kDefaultCap);
-      cap.async_wait([cancel, capped](boost::system::error_code ec) {
-        if (ec) return;
-        *capped = true;
-        cancel->Emit();
-      });
-    }
+    // Without a step timeout, the exchange gives up after kDefaultCap.
+    HttpStepCancel cancel(ctx.io, *ctx.cancel, ctx.timeout ? std::nullopt : std::optional<Millis>(kDefaultCap));
 
     StepOutcome outcome;
     HttpResponse res;
     for (int redirects = 0;; ++redirects) {
       co_await ctx.output->Write(OutputStream::kStdout, DescribeRequest(req));
-      auto r = co_await SendHttpRequest(ctx.io, req, *cancel);
+      auto r = co_await SendHttpRequest(ctx.io, req, cancel.signal());
       if (!r.ok()) {
-        if (*capped) {
+        if (cancel.capped()) {
           const auto secs = std::chrono::duration_cast<std::chrono::seconds>(kDefaultCap).count();
           co_return StepOutcome{StepStatus::kTimedOut, std::nullopt, {},
                                 "no response within " + std::to_string(secs) +
@@ -366,7 +328,6 @@ class HttpExecutor : public StepExecutor {
       Status followed = FollowRedirect(req, res.status, location);
       if (!followed.ok()) co_return StepOutcome{StepStatus::kFailed, std::nullopt, {}, followed.message()};
     }
-    cap.cancel();
 
     json::object headers;
     for (const auto& [name, value] : res.headers) {

@@ -8,6 +8,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -208,5 +209,34 @@ asio::awaitable<Result<HttpResponse>> SendHttpRequest(asio::any_io_executor io, 
   x->Lowest().socket().close(ignored);
   co_return result;
 }
+
+struct HttpStepCancel::State {
+  explicit State(asio::any_io_executor io) : timer(io) {}
+  CancelSignal signal;
+  asio::steady_timer timer;
+  bool capped = false;
+};
+
+HttpStepCancel::HttpStepCancel(asio::any_io_executor io, CancelSignal& step, std::optional<Millis> cap)
+    : state_(std::make_shared<State>(io)) {
+  std::weak_ptr<State> weak = state_;
+  step.Connect([weak] {
+    if (auto s = weak.lock()) s->signal.Emit();
+  });
+  if (cap) {
+    state_->timer.expires_after(*cap);
+    state_->timer.async_wait([weak](error_code ec) {
+      auto s = weak.lock();
+      if (ec || !s) return;
+      s->capped = !s->signal.emitted();
+      s->signal.Emit();
+    });
+  }
+}
+
+HttpStepCancel::~HttpStepCancel() { state_->timer.cancel(); }
+
+CancelSignal& HttpStepCancel::signal() { return state_->signal; }
+bool HttpStepCancel::capped() const { return state_->capped; }
 
 }  // namespace runbook::steps

@@ -9,11 +9,14 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "engine/cancel.h"
+#include "engine/duration.h"
 #include "engine/status.h"
 #include "steps/http_url.h"
 
@@ -47,5 +50,25 @@ struct HttpResponse {
 // after it returns; they are then no-ops).
 boost::asio::awaitable<Result<HttpResponse>> SendHttpRequest(boost::asio::any_io_executor io, const HttpRequest& req,
                                                              CancelSignal& cancel);
+
+// The cancel signal for one step's exchanges: emitted when the step's
+// signal is (timeout, cancel) or, with a `cap`, when that much time has
+// passed — the limit of a step without a `timeout`. Safe when the step's
+// signal fires after this object is gone.
+class HttpStepCancel {
+ public:
+  HttpStepCancel(boost::asio::any_io_executor io, CancelSignal& step, std::optional<Millis> cap);
+  ~HttpStepCancel();
+  HttpStepCancel(const HttpStepCancel&) = delete;
+  HttpStepCancel& operator=(const HttpStepCancel&) = delete;
+
+  CancelSignal& signal();
+  // True if the cap expired (rather than the step's signal firing).
+  bool capped() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
 
 }  // namespace runbook::steps

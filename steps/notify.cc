@@ -1,16 +1,20 @@
-// `notify`: tell people — into the journal (`log`), a webhook, email through
-// a sendmail-compatible command, or any program reading the message on stdin.
-// The executor runs on the run's io_context thread; programs go through the
-// ProcessLauncher (process group, streamed output, cancel -> TERM/KILL).
+// `notify`: tell people — into the journal (`log`), a webhook (an HTTP POST
+// of a JSON payload), email through a sendmail-compatible command, or any
+// program reading the message on stdin. The executor runs on the run's
+// io_context thread; programs go through the ProcessLauncher (process group,
+// streamed output, cancel -> TERM/KILL), webhooks through http_client.h.
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <ctime>
 
 #include "engine/executor.h"
 #include "engine/schema_reader.h"
 #include "engine/script.h"
+#include "steps/http_client.h"
+#include "steps/http_text.h"
 #include "steps/process.h"
 #include "steps/registry.h"
 
@@ -28,6 +32,7 @@ class NotifyType : public StepType {
         {"subject", FieldKind::kString, false, {}},
         {"message", FieldKind::kString, true, {}},
         {"url", FieldKind::kString, false, {}},
+        {"headers", FieldKind::kStringMap, false, {}},
         {"command", FieldKind::kStringList, false, {}},
         {"sendmail", FieldKind::kString, false, {}},
     };
@@ -42,10 +47,11 @@ class NotifyType : public StepType {
         diags.Error(f.KeyLoc(field), ctx + "'" + field + "' applies only to channel " + ch);
     };
     only_for("url", "webhook");
+    only_for("headers", "webhook");
     only_for("command", "command");
     only_for("sendmail", "email");
     only_for("from", "email");
-    if (channel == "webhook" && !f.Find("url")) diags.Error(f.loc, ctx + "channel webhook needs 'url'");
+    if (channel == "webhook") ValidateWebhook(step, ctx, diags);
     if (channel == "command" && !f.Find("command")) diags.Error(f.loc, ctx + "channel command needs 'command'");
     if (channel == "email") {
       const Node* to = f.Find("to");
@@ -57,6 +63,37 @@ class NotifyType : public StepType {
       diags.Error(c->loc, ctx + "'command' is empty");
   }
   std::vector<OutputDecl> Outputs(const StepSpec&) const override { return {{"delivered", expr::Type::kBool}}; }
+  std::optional<boost::json::object> Preview(const StepSpec& step, const RunbookSpec& runbook,
+                                             const ValueContext& values) const override;
+
+ private:
+  // The address is `url:` or, as for the other channels, `to:` (one URL).
+  static void ValidateWebhook(const StepSpec& step, const std::string& ctx, Diagnostics& diags) {
+    const Node& f = step.fields;
+    const Node* url = f.Find("url");
+    const Node* to = f.Find("to");
+    if (url && to) {
+      diags.Error(f.KeyLoc("to"), ctx + "give the webhook's address in 'url' or in 'to', not both");
+      return;
+    }
+    if (!url && !to) {
+      diags.Error(f.loc, ctx + "channel webhook needs 'url'");
+      return;
+    }
+    const Node* at = url ? url : to;
+    if (!at->IsScalar()) {
+      schema::KindError(*at, ctx + "'" + (url ? "url" : "to") + "'", "one http:// or https:// URL", diags);
+      return;
+    }
+    const std::string& u = at->scalar;
+    if (!u.starts_with("${{") && !u.starts_with("http://") && !u.starts_with("https://"))
+      diags.Error(at->loc, ctx + "the webhook's address must start with http:// or https://, got '" + u + "'");
+    if (const Node* h = f.Find("headers")) {
+      for (size_t i = 0; i < h->keys.size(); ++i)
+        if (!ValidHeaderName(h->keys[i]))
+          diags.Error(h->key_locs[i], ctx + "invalid HTTP header name '" + h->keys[i] + "'");
+    }
+  }
 };
 
 // --- Executor ---------------------------------------------------------------
@@ -295,6 +332,57 @@ Result<std::vector<std::string>> Recipients(const StepContext& ctx) {
   return out;
 }
 
+// --- Webhook ----------------------------------------------------------------------
+
+// Without a step `timeout`, a webhook gives up after this long.
+constexpr Millis kWebhookCap = std::chrono::seconds(30);
+
+// The JSON document a webhook receives: the run, where it stands, and the
+// notification.
+boost::json::object WebhookPayload(const StepContext& ctx, const std::string& subject, const std::string& message) {
+  RunSoFar so_far = ctx.run_so_far ? ctx.run_so_far() : RunSoFar{};
+  std::string incident = ctx.run_id;
+  if (const auto* i = ctx.values->run.if_contains("incident"); i && i->is_string())
+    incident = std::string(i->get_string());
+  boost::json::object p;
+  p["run"] = ctx.run_id;
+  p["runbook"] = ctx.runbook->spec.name;
+  p["incident"] = incident;
+  p["step"] = ctx.step->id();
+  p["status"] = so_far.status;
+  p["subject"] = subject;
+  p["message"] = message;
+  p["findings"] = std::move(so_far.findings);
+  p["ts"] = IsoUtc(std::chrono::system_clock::now());
+  return p;
+}
+
+Result<HttpRequest> WebhookRequest(const StepContext& ctx, const std::string& subject, const std::string& message) {
+  const Node& f = ctx.fields();
+  const char* key = f.Find("url") ? "url" : "to";
+  auto url_text = RenderUrlTemplate(f.Find(key)->scalar, *ctx.values);
+  if (!url_text.ok()) return Status::InvalidArgument("'" + std::string(key) + "': " + url_text.status().message());
+  auto url = ParseUrl(*url_text);
+  if (!url.ok()) return url.status();
+  HttpRequest req;
+  req.method = "POST";
+  req.url = std::move(*url);
+  if (const Node* h = f.Find("headers")) {
+    for (size_t i = 0; i < h->keys.size(); ++i) {
+      auto v = RenderText(h->items[i].scalar, *ctx.values);
+      if (!v.ok()) return Status::InvalidArgument("header '" + h->keys[i] + "': " + v.status().message());
+      Status ok = CheckHeaderValue(h->keys[i], *v);
+      if (!ok.ok()) return ok;
+      req.headers.emplace_back(h->keys[i], *v);
+    }
+  }
+  if (!HasHeader(req.headers, "Content-Type"))
+    req.headers.emplace(req.headers.begin(), "Content-Type", "application/json");
+  req.body = boost::json::serialize(WebhookPayload(ctx, subject, message));
+  req.body_limit = 1u << 20;
+  return req;
+}
+
 class NotifyExecutor : public StepExecutor {
  public:
   explicit NotifyExecutor(ProcessLauncher& launcher) : launcher_(launcher) {}
@@ -330,8 +418,7 @@ class NotifyExecutor : public StepExecutor {
       co_return co_await RunProgram(launcher_, ctx, std::move(argv), *message, env, what, prefix);
     }
     if (channel == "email") co_return co_await SendEmail(ctx, *to, *subject, *message);
-    // The HTTP client that webhooks need is not part of this build yet.
-    co_return Failed("channel " + channel + " is not available yet");
+    co_return co_await SendWebhook(ctx, *subject, *message);
   }
 
  private:
@@ -362,8 +449,85 @@ class NotifyExecutor : public StepExecutor {
     co_return co_await RunProgram(launcher_, ctx, std::move(argv), text, {}, what, prefix);
   }
 
+  boost::asio::awaitable<StepOutcome> SendWebhook(StepContext& ctx, const std::string& subject,
+                                                  const std::string& message) {
+    const std::string prefix = "cannot deliver webhook: ";
+    auto req = WebhookRequest(ctx, subject, message);
+    if (!req.ok()) co_return Failed(prefix + req.status().message());
+    co_await ctx.output->Write(OutputStream::kStdout, DescribeRequest(*req));
+    HttpStepCancel cancel(ctx.io, *ctx.cancel, ctx.timeout ? std::nullopt : std::optional<Millis>(kWebhookCap));
+    auto res = co_await SendHttpRequest(ctx.io, *req, cancel.signal());
+    if (!res.ok()) {
+      if (cancel.capped()) {
+        const auto secs = std::chrono::duration_cast<std::chrono::seconds>(kWebhookCap).count();
+        co_return StepOutcome{StepStatus::kTimedOut, std::nullopt, {{"delivered", false}},
+                              prefix + "no response within " + std::to_string(secs) +
+                                  "s (the limit for a notify step without a 'timeout')"};
+      }
+      if (res.status().code() == Status::Code::kCancelled)
+        co_return StepOutcome{StepStatus::kCancelled, std::nullopt, {{"delivered", false}}, "cancelled"};
+      co_return Failed(prefix + res.status().message());
+    }
+    co_await ctx.output->Write(OutputStream::kStdout, DescribeResponse(*res));
+    if (res->status < 200 || res->status > 299)
+      co_return Failed(prefix + "the server answered " + std::to_string(res->status) +
+                       (res->reason.empty() ? "" : " " + res->reason));
+    co_return Delivered();
+  }
+
   ProcessLauncher& launcher_;
 };
+
+// --- Preview (runbook plan) ---------------------------------------------------------
+
+std::optional<boost::json::object> NotifyType::Preview(const StepSpec& step, const RunbookSpec& runbook,
+                                                       const ValueContext& values) const {
+  const Node& f = step.fields;
+  const std::string channel = f.Find("channel")->scalar;
+  boost::json::object p;
+  p["channel"] = channel;
+  auto text = [&](const char* key) { return PreviewText(f.Find(key)->scalar, values).text; };
+  if (channel == "webhook") {
+    const Node* url = f.Find("url") ? f.Find("url") : f.Find("to");
+    p["method"] = "POST";
+    p["url"] = url && url->IsScalar() ? PreviewUrlTemplate(url->scalar, values).text : "";
+    HttpHeaders headers = {{"Content-Type", "application/json"}};
+    if (const Node* h = f.Find("headers")) {
+      for (size_t i = 0; i < h->keys.size(); ++i) {
+        std::string v = PreviewText(h->items[i].scalar, values).text;
+        if (HeaderNameEquals(h->keys[i], "Content-Type")) headers.front().second = v;
+        else headers.emplace_back(h->keys[i], v);
+      }
+    }
+    boost::json::object shown;
+    for (const auto& [name, value] : headers) shown[name] = RedactedHeaderValue(name, value);
+    p["headers"] = std::move(shown);
+  } else if (const Node* to = f.Find("to")) {
+    boost::json::array list;
+    if (to->IsSequence()) {
+      for (const auto& item : to->items) list.emplace_back(PreviewText(item.scalar, values).text);
+    } else if (to->IsScalar()) {
+      list.emplace_back(PreviewText(to->scalar, values).text);
+    }
+    p["to"] = std::move(list);
+  }
+  if (channel == "email") {
+    p["from"] = f.Find("from") ? text("from") : "runbook@" + HostName();
+    p["sendmail"] = f.Find("sendmail") ? text("sendmail") : kDefaultSendmail;
+  }
+  if (channel == "command") {
+    boost::json::array argv;
+    for (const auto& item : f.Find("command")->items) argv.emplace_back(PreviewText(item.scalar, values).text);
+    p["command"] = std::move(argv);
+  }
+  if (f.Find("subject")) {
+    p["subject"] = text("subject");
+  } else if (channel != "log") {
+    p["subject"] = "[runbook] " + runbook.name + ": " + (step.title.empty() ? step.id : step.title);
+  }
+  p["message"] = text("message");
+  return p;
+}
 
 }  // namespace
 

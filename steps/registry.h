@@ -34,6 +34,8 @@ std::unique_ptr<StepExecutor> MakeCheckExecutor();
 std::unique_ptr<StepExecutor> MakeWaitExecutor();
 std::unique_ptr<StepExecutor> MakeHttpExecutor();
 std::unique_ptr<StepExecutor> MakeSqlExecutor();
+// Child runs through StepContext::children (the runner).
+std::unique_ptr<StepExecutor> MakeRunbookExecutor();
 // Channels `command` and `email` (sendmail) run their program through `launcher`.
 std::unique_ptr<StepExecutor> MakeNotifyExecutor(ProcessLauncher& launcher);
 

@@ -1,5 +1,9 @@
 // `runbook`: runs another runbook as a child run (same incident), passing
 // parameters; its status and outputs become this step's outputs.
+#include <boost/json.hpp>
+
+#include "engine/executor.h"
+#include "engine/expr/expr.h"
 #include "engine/loader.h"
 #include "steps/registry.h"
 
@@ -26,7 +30,95 @@ class RunbookType : public StepType {
   }
 };
 
+// A parameter value as written, with every expression rendered; a string
+// that is one expression keeps its value's type (numbers stay numbers).
+Result<boost::json::value> RenderParam(const boost::json::value& v, const expr::Context& values) {
+  if (v.is_string()) {
+    std::string s(v.get_string());
+    if (!expr::HasExpression(s)) return v;
+    auto t = expr::Template::Parse(s);
+    if (!t.ok()) return t.status();
+    return expr::RenderValue(*t, values);
+  }
+  if (v.is_array()) {
+    boost::json::array out;
+    for (const auto& item : v.get_array()) {
+      auto r = RenderParam(item, values);
+      if (!r.ok()) return r.status();
+      out.push_back(std::move(*r));
+    }
+    return boost::json::value(std::move(out));
+  }
+  if (v.is_object()) {
+    boost::json::object out;
+    for (const auto& [k, item] : v.get_object()) {
+      auto r = RenderParam(item, values);
+      if (!r.ok()) return r.status();
+      out[k] = std::move(*r);
+    }
+    return boost::json::value(std::move(out));
+  }
+  return v;
+}
+
+class RunbookExecutor : public StepExecutor {
+ public:
+  boost::asio::awaitable<StepOutcome> Execute(StepContext& ctx) override {
+    StepOutcome out;
+    out.status = StepStatus::kFailed;
+    ChildRunRequest req;
+    req.runbook = ctx.fields().Find("runbook")->scalar;
+    if (const Node* p = ctx.fields().Find("params")) {
+      auto rendered = RenderParam(p->ToJson(), *ctx.values);
+      if (!rendered.ok()) {
+        out.error = "params: " + rendered.status().message();
+        co_return out;
+      }
+      if (rendered->is_object()) req.params = rendered->as_object();
+    }
+    // Ran before in this run (resume): continue that child run instead of starting another.
+    if (ctx.previous_outputs) {
+      if (auto it = ctx.previous_outputs->find("run_id"); it != ctx.previous_outputs->end() && it->value().is_string())
+        req.resume_run_id = std::string(it->value().get_string());
+    }
+    if (!ctx.children) {
+      out.error = "child runs cannot be started here";
+      co_return out;
+    }
+    ChildRunResult r = co_await ctx.children->Run(req, *ctx.cancel);
+    if (!r.run_id.empty()) out.outputs["run_id"] = r.run_id;
+    out.outputs["status"] = r.status;
+    out.outputs["outputs"] = r.outputs;
+    std::string what = "child run " + (r.run_id.empty() ? std::string() : r.run_id + " ") + "of " + req.runbook;
+    // Built before the co_await: g++ 12 mishandles temporaries of a
+    // conditional expression inside a co_await's arguments.
+    // Nothing is written for a child that waits: the step continues under
+    // the same attempt number when the run is resumed.
+    std::string line = what;
+    if (!req.resume_run_id.empty()) line += " (resumed)";
+    line += ": " + r.status;
+    if (!r.error.empty()) line += ": " + r.error;
+    line += "\n";
+    if (r.status != "waiting") co_await ctx.output->Write(OutputStream::kStdout, line);
+    if (r.status == "succeeded") {
+      out.status = StepStatus::kSucceeded;
+    } else if (r.status == "waiting") {
+      out.status = StepStatus::kWaiting;
+      out.error = what + " is waiting for an approval";
+    } else if (r.status == "cancelled") {
+      out.status = StepStatus::kCancelled;
+      out.error = what + " was cancelled";
+    } else {
+      out.error = r.run_id.empty() ? "cannot start child run of " + req.runbook + ": " + r.error
+                                   : what + " " + r.status + (r.error.empty() ? "" : ": " + r.error);
+    }
+    co_return out;
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<StepExecutor> MakeRunbookExecutor() { return std::make_unique<RunbookExecutor>(); }
 
 std::unique_ptr<StepType> MakeRunbookType() { return std::make_unique<RunbookType>(); }
 

@@ -58,6 +58,17 @@ class SqlType : public StepType {
   std::vector<OutputDecl> Outputs(const StepSpec&) const override {
     return {{"rows", expr::Type::kList}, {"row_count", expr::Type::kNumber}};
   }
+  // The database, the query as written and the values bound to it.
+  std::optional<boost::json::object> Preview(const StepSpec& step, const RunbookSpec&,
+                                             const ValueContext& values) const override {
+    const Node& f = step.fields;
+    boost::json::object p;
+    p["database"] = PreviewText(f.Find("database")->scalar, values).text;
+    p["mode"] = f.Find("mode") ? f.Find("mode")->scalar : "read";
+    p["query"] = f.Find("query")->scalar;
+    if (const Node* a = f.Find("args")) p["args"] = PreviewJson(a->ToJson(), values);
+    return p;
+  }
 };
 
 // --- Executor ---------------------------------------------------------------

@@ -12,6 +12,9 @@
 namespace runbook::steps {
 namespace {
 
+constexpr Millis kDefaultEvery = std::chrono::seconds(5);
+constexpr Millis kDefaultMax = std::chrono::minutes(5);
+
 class WaitType : public StepType {
  public:
   std::string_view name() const override { return "wait"; }
@@ -41,6 +44,20 @@ class WaitType : public StepType {
     }
   }
   std::vector<OutputDecl> Outputs(const StepSpec&) const override { return {}; }
+  // How long, or which condition how often for how long (defaults filled in).
+  std::optional<boost::json::object> Preview(const StepSpec& step, const RunbookSpec&,
+                                             const ValueContext&) const override {
+    const Node& f = step.fields;
+    boost::json::object p;
+    if (const Node* d = f.Find("duration")) {
+      p["duration"] = d->scalar;
+    } else if (const Node* u = f.Find("until")) {
+      p["until"] = u->scalar;
+      p["every"] = f.Find("every") ? f.Find("every")->scalar : FormatDuration(kDefaultEvery);
+      p["max"] = f.Find("max") ? f.Find("max")->scalar : FormatDuration(kDefaultMax);
+    }
+    return p;
+  }
 };
 
 // --- Executor ---------------------------------------------------------------
@@ -48,8 +65,6 @@ class WaitType : public StepType {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-constexpr Millis kDefaultEvery = std::chrono::seconds(5);
-constexpr Millis kDefaultMax = std::chrono::minutes(5);
 
 StepOutcome Failed(std::string error) { return StepOutcome{StepStatus::kFailed, std::nullopt, {}, std::move(error)}; }
 StepOutcome Cancelled() { return StepOutcome{StepStatus::kCancelled, std::nullopt, {}, "cancelled"}; }

@@ -1,6 +1,7 @@
 // Acceptance: `notify` steps through the real binary: `log` puts the message
 // in the journal, `command` hands it to a real program on stdin, `email`
-// gives a sendmail stand-in a well-formed message; a parameter holding a line
+// gives a sendmail stand-in a well-formed message, `webhook` POSTs a JSON
+// payload to a real HTTP server on 127.0.0.1; a parameter holding a line
 // break cannot inject a header; a failing delivery fails the step (and so
 // the run) with the reason.
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "tests/cli/cli_test_util.h"
+#include "tests/fakes/http_test_server.h"
 
 namespace runbook::clitest {
 namespace {
@@ -127,6 +129,55 @@ steps:
   EXPECT_EQ(JsonString(*mail, "error"),
             "cannot deliver email: sendmail exited with code 75: sendmail: mail.example.org: connection refused");
   EXPECT_EQ(mail->at("outputs").at("delivered"), false);
+}
+
+TEST(CliNotify, WebhookPostsTheRunAndMessageAndAFailedOneFailsTheRun) {
+  CliSandbox box;
+  std::string error;
+  auto server = fakes::HttpTestServer::Start(box.dir(), &error);
+  ASSERT_TRUE(server) << error;
+  const std::string token = "hook-tok-8d7c6b5a";
+  box.SetEnv("HOOK_TOKEN", token);
+  std::string rb = box.WriteRunbook("hook", R"(name: hook
+params:
+  path: {type: string, default: echo}
+secrets:
+  HOOK_TOKEN: {env: HOOK_TOKEN}
+steps:
+  - id: tell
+    type: notify
+    channel: webhook
+    url: )" + server->base() + R"(/${{ params.path }}
+    headers: {Authorization: "Bearer ${{ secrets.HOOK_TOKEN }}"}
+    subject: Maintenance
+    message: "Maintenance started"
+)");
+  Outcome o = box.Run({"--json", "run", rb, "--incident", "INC-42"});
+  ASSERT_EQ(o.exit_code, 0) << o.Describe();
+  std::string run_id = RunIdOf(o);
+  auto reqs = server->Requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].at("headers").at("authorization"), boost::json::value("Bearer " + token));
+  auto payload = boost::json::parse(std::string(reqs[0].at("body").as_string())).as_object();
+  EXPECT_EQ(payload.at("run"), boost::json::value(run_id));
+  EXPECT_EQ(payload.at("runbook"), "hook");
+  EXPECT_EQ(payload.at("incident"), "INC-42");
+  EXPECT_EQ(payload.at("status"), "running");
+  EXPECT_EQ(payload.at("message"), "Maintenance started");
+  boost::json::value show = box.ShowJson(run_id);
+  EXPECT_EQ(FindStep(show, "tell")->at("outputs").at("delivered"), true);
+  std::string logs = box.RawLogs(run_id, "tell");
+  EXPECT_NE(logs.find("> Authorization: Bearer ***"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find(token), std::string::npos) << logs;
+
+  Outcome failed = box.Run({"--json", "run", rb, "-p", "path=status/503"});
+  ASSERT_EQ(failed.exit_code, 1) << failed.Describe();
+  boost::json::value failed_show = box.ShowJson(RunIdOf(failed));
+  const boost::json::object* tell = FindStep(failed_show, "tell");
+  ASSERT_NE(tell, nullptr);
+  EXPECT_EQ(JsonString(*tell, "status"), "failed");
+  EXPECT_EQ(JsonString(*tell, "error"), "cannot deliver webhook: the server answered 503 Service Unavailable");
+  EXPECT_EQ(tell->at("outputs").at("delivered"), false);
 }
 
 }  // namespace

@@ -3,11 +3,14 @@
 // `command` with a real program reading the message on stdin, and `email`
 // through a sendmail stand-in script that keeps its argv and stdin, whose
 // message is checked line by line and, when python3 is installed, parsed by
-// Python's email package (RFC 5322 / 2047 decoding, defects).
+// Python's email package (RFC 5322 / 2047 decoding, defects); `webhook`
+// against a real HTTP server on 127.0.0.1 (tests/fakes/http_test_server.h).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
@@ -20,6 +23,7 @@
 #include "engine/runner.h"
 #include "steps/process.h"
 #include "steps/registry.h"
+#include "tests/fakes/http_test_server.h"
 
 namespace runbook {
 namespace {
@@ -50,6 +54,7 @@ class NotifyStepTest : public ::testing::Test {
     executors_.Add("notify", steps::MakeNotifyExecutor(*launcher_));
   }
   void TearDown() override {
+    server_.reset();
     if (journal_) (void)journal_->Close();
     fs::remove_all(dir_);
   }
@@ -64,10 +69,18 @@ class NotifyStepTest : public ::testing::Test {
     return p.string();
   }
 
-  // Runs `yaml` ("DIR" replaced by the test directory) with its parameters'
-  // defaults, overridden by `params`.
-  RunSummary Run(std::string yaml, boost::json::object params = {}) {
+  void StartServer() {
+    std::string error;
+    server_ = fakes::HttpTestServer::Start(dir_.string(), &error);
+    ASSERT_TRUE(server_) << error;
+  }
+
+  // Runs `yaml` ("DIR" replaced by the test directory, "BASE" by the test
+  // server's URL) with its parameters' defaults, overridden by `params`.
+  RunSummary Run(std::string yaml, boost::json::object params = {},
+                 std::map<std::string, std::string> secrets = {}) {
     for (size_t at; (at = yaml.find("DIR")) != std::string::npos;) yaml.replace(at, 3, dir_.string());
+    for (size_t at; server_ && (at = yaml.find("BASE")) != std::string::npos;) yaml.replace(at, 4, server_->base());
     Diagnostics diags;
     auto spec = LoadRunbookText(yaml, "t.yaml", steps::BuiltinStepTypes(), diags);
     EXPECT_TRUE(spec) << diags.FormatAll();
@@ -81,6 +94,7 @@ class NotifyStepTest : public ::testing::Test {
     for (const auto& p : rb_->spec.params)
       if (p.default_value) req.params[p.name] = *p.default_value;
     for (const auto& [k, v] : params) req.params[k] = v;
+    req.secrets = std::move(secrets);
     req.handle_signals = false;
     RunSummary s = runner.Run(req);
     EXPECT_TRUE(journal_->SyncBlocking().ok());
@@ -140,6 +154,7 @@ print(json.dumps({
   ExecutorRegistry executors_;
   std::unique_ptr<journal::Journal> journal_;
   std::optional<CompiledRunbook> rb_;
+  std::unique_ptr<fakes::HttpTestServer> server_;
 };
 
 // --- log -------------------------------------------------------------------------
@@ -358,9 +373,192 @@ steps:
 
 // --- webhook ---------------------------------------------------------------------
 
-TEST_F(NotifyStepTest, WebhookIsNotAvailableYet) {
-  auto s = Run("steps:\n  - {id: hook, type: notify, channel: webhook, url: 'http://127.0.0.1:9/x', message: hi}\n");
-  EXPECT_EQ(LastAttempt(s.run_id, "hook").error, "channel webhook is not available yet");
+TEST_F(NotifyStepTest, WebhookPostsTheRunAndTheMessageAsJson) {
+  StartServer();
+  const std::string token = "hook-t0ken-5150";
+  auto s = Run(R"(
+name: incident-response
+secrets:
+  HOOK_TOKEN: {env: NOT_USED}
+params:
+  reason: {type: string, default: "quote \" and } brace"}
+steps:
+  - id: hook
+    type: notify
+    channel: webhook
+    url: BASE/echo
+    headers: {Authorization: "Bearer ${{ secrets.HOOK_TOKEN }}", X-Source: runbook}
+    subject: "EMERGENCY: ${{ params.reason }}"
+    message: "Reason: ${{ params.reason }}"
+)",
+               {}, {{"HOOK_TOKEN", token}});
+  ASSERT_EQ(s.status, journal::RunStatus::kSucceeded) << s.error << " " << LastAttempt(s.run_id, "hook").error;
+  EXPECT_EQ(Delivered(s.run_id, "hook"), true);
+  auto reqs = server_->Requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].at("method"), "POST");
+  EXPECT_EQ(reqs[0].at("path"), "/echo");
+  EXPECT_EQ(reqs[0].at("headers").at("content-type"), "application/json");
+  EXPECT_EQ(reqs[0].at("headers").at("authorization"), boost::json::value("Bearer " + token));
+  EXPECT_EQ(reqs[0].at("headers").at("x-source"), "runbook");
+  auto payload = boost::json::parse(std::string(reqs[0].at("body").as_string())).as_object();
+  EXPECT_EQ(payload.at("run"), boost::json::value(s.run_id));
+  EXPECT_EQ(payload.at("runbook"), "incident-response");
+  EXPECT_EQ(payload.at("incident"), boost::json::value(s.run_id)) << "a run's incident defaults to its own id";
+  EXPECT_EQ(payload.at("step"), "hook");
+  EXPECT_EQ(payload.at("status"), "running");
+  EXPECT_EQ(payload.at("subject"), "EMERGENCY: quote \" and } brace");
+  EXPECT_EQ(payload.at("message"), "Reason: quote \" and } brace");
+  EXPECT_EQ(payload.at("findings"), boost::json::array());
+  EXPECT_TRUE(std::regex_match(std::string(payload.at("ts").as_string()),
+                               std::regex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z")))
+      << payload.at("ts");
+  // The exchange is journaled, the credential masked.
+  std::string out = Output(s.run_id, "hook", journal::Stream::kStdout);
+  EXPECT_NE(out.find("> POST " + server_->base() + "/echo\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("> Authorization: Bearer ***\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"message\":\"Reason: quote"), std::string::npos) << out;
+  EXPECT_NE(out.find("< 200 OK\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find(token), std::string::npos) << out;
+}
+
+TEST_F(NotifyStepTest, WebhookAddressMayBeGivenInTo) {
+  StartServer();
+  auto s = Run("steps:\n  - {id: hook, type: notify, channel: webhook, to: BASE/echo, message: hi}\n");
+  ASSERT_EQ(s.status, journal::RunStatus::kSucceeded) << LastAttempt(s.run_id, "hook").error;
+  ASSERT_EQ(server_->Requests().size(), 1u);
+}
+
+TEST_F(NotifyStepTest, AWebhookAnsweredWithAnErrorStatusFailsTheStepAndIsRetried) {
+  StartServer();
+  auto s = Run(R"(
+steps:
+  - {id: hook, type: notify, channel: webhook, url: BASE/status/500, message: hi, retry: {attempts: 2, delay: 10ms}}
+)");
+  EXPECT_EQ(s.status, journal::RunStatus::kFailed);
+  auto a = LastAttempt(s.run_id, "hook");
+  EXPECT_EQ(a.attempt, 2);
+  EXPECT_EQ(a.status, AttemptStatus::kFailed);
+  EXPECT_EQ(a.error, "cannot deliver webhook: the server answered 500 Internal Server Error");
+  EXPECT_EQ(Delivered(s.run_id, "hook"), false);
+  EXPECT_EQ(server_->Requests().size(), 2u);
+  EXPECT_NE(Output(s.run_id, "hook", journal::Stream::kStdout).find("< 500 Internal Server Error\n"),
+            std::string::npos);
+}
+
+TEST_F(NotifyStepTest, AWebhookNobodyListensToFailsWithTheReason) {
+  StartServer();
+  std::string url = server_->base() + "/echo";
+  server_.reset();
+  auto s = Run("steps:\n  - {id: hook, type: notify, channel: webhook, url: '" + url + "', message: hi}\n");
+  EXPECT_EQ(s.status, journal::RunStatus::kFailed);
+  std::string error = LastAttempt(s.run_id, "hook").error;
+  EXPECT_TRUE(error.starts_with("cannot deliver webhook: cannot connect to 127.0.0.1:")) << error;
+  EXPECT_EQ(Delivered(s.run_id, "hook"), false);
+}
+
+TEST_F(NotifyStepTest, AHangingWebhookIsAbandonedAtTheStepTimeout) {
+  StartServer();
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = Run("steps:\n  - {id: hook, type: notify, channel: webhook, url: BASE/hang, message: hi, timeout: 300ms}\n");
+  EXPECT_EQ(s.status, journal::RunStatus::kFailed);
+  auto a = LastAttempt(s.run_id, "hook");
+  EXPECT_EQ(a.status, AttemptStatus::kTimedOut);
+  EXPECT_EQ(a.error, "timed out after 300ms");
+  // The server sleeps 120 s: anything near that means the request was not aborted.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));
+}
+
+TEST_F(NotifyStepTest, ALineBreakInAWebhookHeaderIsRefusedBeforeAnythingIsSent) {
+  StartServer();
+  auto s = Run(R"(
+params:
+  who: {type: string, default: "ops\r\nX-Injected: yes"}
+steps:
+  - {id: hook, type: notify, channel: webhook, url: BASE/echo, headers: {X-Who: "${{ params.who }}"}, message: hi}
+)");
+  EXPECT_EQ(LastAttempt(s.run_id, "hook").error, "cannot deliver webhook: header 'X-Who' contains a line break");
+  EXPECT_TRUE(server_->Requests().empty());
+}
+
+// Writes what an executor prints, for driving one without a Runner.
+class StringSink : public OutputSinkBase {
+ public:
+  boost::asio::awaitable<void> Write(OutputStream, std::string_view data) override {
+    text.append(data);
+    co_return;
+  }
+  std::string text;
+};
+
+TEST_F(NotifyStepTest, WebhookPayloadCarriesTheRunsStatusAndFindingsSoFar) {
+  StartServer();
+  Diagnostics diags;
+  auto spec = LoadRunbookText("name: hooked\nsteps:\n  - {id: hook, type: notify, channel: webhook, url: '" +
+                                  server_->base() + "/echo', message: hi}\n",
+                              "t.yaml", steps::BuiltinStepTypes(), diags);
+  ASSERT_TRUE(spec) << diags.FormatAll();
+  auto rb = Compile(std::move(*spec), steps::BuiltinStepTypes(), diags);
+  ASSERT_TRUE(rb) << diags.FormatAll();
+  ValueContext values;
+  values.run = {{"id", "run-1"}, {"incident", "inc-7"}};
+  CancelSignal cancel;
+  StringSink sink;
+  StepContext ctx;
+  ctx.io = io_.get_executor();
+  ctx.runbook = &*rb;
+  ctx.step = &rb->steps[0];
+  ctx.values = &values;
+  ctx.run_id = "run-1";
+  ctx.timeout = std::chrono::seconds(60);
+  ctx.cancel = &cancel;
+  ctx.output = &sink;
+  const boost::json::object finding = {
+      {"step", "disk"}, {"level", "critical"}, {"message", "disk 93% full"}, {"value", "93"}, {"threshold", "> 90"}};
+  ctx.run_so_far = [&] {
+    RunSoFar r;
+    r.status = "failing";
+    r.findings.push_back(finding);
+    return r;
+  };
+  StepOutcome outcome;
+  boost::asio::co_spawn(
+      io_, [&]() -> boost::asio::awaitable<void> { outcome = co_await executors_.Find("notify")->Execute(ctx); },
+      boost::asio::detached);
+  io_.run();
+  io_.restart();
+  ASSERT_EQ(outcome.status, StepStatus::kSucceeded) << outcome.error;
+  auto reqs = server_->Requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  auto payload = boost::json::parse(std::string(reqs[0].at("body").as_string())).as_object();
+  EXPECT_EQ(payload.at("run"), "run-1");
+  EXPECT_EQ(payload.at("incident"), "inc-7");
+  EXPECT_EQ(payload.at("status"), "failing");
+  EXPECT_EQ(payload.at("findings"), boost::json::array({finding}));
+  EXPECT_EQ(payload.at("subject"), "[runbook] hooked: hook");
+}
+
+// Needs the runner to fill StepContext::run_so_far (engine/runner.cc).
+TEST_F(NotifyStepTest, AWebhookAfterACheckReportsItsFindingAndTheFailingRun) {
+  StartServer();
+  executors_.Add("check", steps::MakeCheckExecutor());
+  auto s = Run(R"(
+steps:
+  - {id: disk, type: check, value: 93, warn: "> 80", critical: "> 90", message: Disk / is full}
+  - {id: hook, needs: [disk], type: notify, channel: webhook, url: BASE/echo, message: hi}
+)");
+  EXPECT_EQ(s.status, journal::RunStatus::kFailed);
+  auto reqs = server_->Requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  auto payload = boost::json::parse(std::string(reqs[0].at("body").as_string())).as_object();
+  EXPECT_EQ(payload.at("status"), "failing");
+  const auto& findings = payload.at("findings").as_array();
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].at("step"), "disk");
+  EXPECT_EQ(findings[0].at("level"), "critical");
+  EXPECT_EQ(findings[0].at("message"), "Disk / is full");
+  EXPECT_EQ(findings[0].at("value"), "93");
+  EXPECT_EQ(findings[0].at("threshold"), "> 90");
 }
 
 }  // namespace

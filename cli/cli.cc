@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "engine/calls.h"
 #include "engine/loader.h"
 #include "engine/params.h"
 #include "journal/path.h"
@@ -49,6 +50,7 @@ std::optional<CompiledRunbook> CliEnv::LoadCompiled(const std::string& name_or_p
   auto spec = LoadRunbookFile(*path, types, diags);
   std::optional<CompiledRunbook> compiled;
   if (spec) compiled = Compile(std::move(*spec), types, diags);
+  if (compiled) CheckRunbookCalls(*compiled, catalog(), types, diags);
   diags.SortByLocation();
   PrintDiagnostics(diags);
   if (diags.has_errors()) return std::nullopt;
@@ -57,7 +59,7 @@ std::optional<CompiledRunbook> CliEnv::LoadCompiled(const std::string& name_or_p
 
 std::optional<boost::json::object> CliEnv::ResolveParams(const RunbookSpec& spec,
                                                         const std::vector<std::string>& assignments,
-                                                        const std::string& param_file) {
+                                                        const std::string& param_file, const Node* given) {
   Diagnostics diags;
   ParamSources sources;
   std::optional<Node> site, file;
@@ -72,6 +74,7 @@ std::optional<boost::json::object> CliEnv::ResolveParams(const RunbookSpec& spec
     file = ReadParamFile(param_file, diags);
     if (file) sources.param_file = &*file;
   }
+  if (given) sources.param_file = given;
   for (const auto& a : assignments) {
     std::string k, v;
     if (!SplitAssignment(a, k, v)) {
@@ -153,6 +156,10 @@ void BuildApp(CLI::App& app, CliEnv& env) {
   RegisterCron(app, env);
   RegisterRun(app, env);
   RegisterHistory(app, env);
+  RegisterOperator(app, env);
+  RegisterJournal(app, env);
+  RegisterStats(app, env);
+  RegisterSchedule(app, env);
 }
 
 int RunCli(int argc, char** argv, CliEnv& env) {

@@ -64,8 +64,9 @@ class CliEnv {
   // prints the error and returns null when it cannot.
   std::unique_ptr<journal::Journal> OpenJournal();
 
+  // `given` (e.g. a `runbook` step's params) stands in for --param-file.
   std::optional<boost::json::object> ResolveParams(const RunbookSpec& spec, const std::vector<std::string>& assignments,
-                                                   const std::string& param_file);
+                                                   const std::string& param_file, const Node* given = nullptr);
 };
 
 void RegisterList(CLI::App& app, CliEnv& env);
@@ -75,6 +76,12 @@ void RegisterGraph(CLI::App& app, CliEnv& env);
 void RegisterCron(CLI::App& app, CliEnv& env);
 void RegisterRun(CLI::App& app, CliEnv& env);
 void RegisterHistory(CLI::App& app, CliEnv& env);  // runs, show, logs
+void RegisterOperator(CLI::App& app, CliEnv& env);  // approve, resume, cancel, note
+void RegisterJournal(CLI::App& app, CliEnv& env);   // journal verify|prune (+ export below)
+// Adds `export` under the `journal` subcommand.
+void RegisterJournalExport(CLI::App& journal_cmd, CliEnv& env);
+void RegisterStats(CLI::App& app, CliEnv& env);
+void RegisterSchedule(CLI::App& app, CliEnv& env);  // the scheduler daemon
 
 // "2h", "7d", "30m" before now, or an ISO-8601 date/time (UTC unless it has
 // an offset) -> microseconds since the epoch.

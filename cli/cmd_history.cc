@@ -98,11 +98,26 @@ int RunShow(CliEnv& env, const std::string& ref) {
   auto run = j->GetRun(*id);
   auto attempts = j->GetAttempts(*id);
   auto findings = j->GetFindings(*id);
-  if (!run.ok() || !attempts.ok() || !findings.ok()) {
-    env.Error(!run.ok() ? run.status().message() : !attempts.ok() ? attempts.status().message()
-                                                                  : findings.status().message());
+  auto approvals = j->GetApprovals(*id);
+  auto events = j->GetEvents(*id);
+  if (!run.ok() || !attempts.ok() || !findings.ok() || !approvals.ok() || !events.ok()) {
+    env.Error(!run.ok()         ? run.status().message()
+              : !attempts.ok()  ? attempts.status().message()
+              : !findings.ok()  ? findings.status().message()
+              : !approvals.ok() ? approvals.status().message()
+                                : events.status().message());
     return kExitFailed;
   }
+  std::vector<const journal::EventRecord*> notes;
+  for (const auto& e : *events)
+    if (e.kind == "note") notes.push_back(&e);
+  auto note_author = [](const journal::EventRecord& e) {
+    auto v = ParseOr(e.data_json);
+    if (v.is_object())
+      if (auto it = v.as_object().find("author"); it != v.as_object().end() && it->value().is_string())
+        return std::string(it->value().get_string());
+    return e.actor;
+  };
   // The last attempt of each step, in the order steps first appeared.
   std::vector<std::string> order;
   std::map<std::string, const journal::AttemptRecord*> last;
@@ -138,6 +153,16 @@ int RunShow(CliEnv& env, const std::string& ref) {
         {"exit_code", r.exit_code ? boost::json::value(*r.exit_code) : nullptr}, {"error", r.error},
         {"params", ParseOr(r.params_json)}, {"outputs", ParseOr(r.outputs_json)}, {"content_hash", r.content_hash},
         {"source_path", r.source_path}, {"steps", steps}, {"findings", fs}};
+    boost::json::array as;
+    for (const auto& a : *approvals)
+      as.push_back({{"step", a.step_id}, {"decision", std::string(journal::ToString(a.decision))},
+                    {"approver", a.approver}, {"os_user", a.os_user}, {"inputs", ParseOr(a.inputs_json)},
+                    {"comment", a.comment}, {"at", Time(a.ts_us)}});
+    o["approvals"] = std::move(as);
+    boost::json::array ns;
+    for (const auto* e : notes)
+      ns.push_back({{"author", note_author(*e)}, {"actor", e->actor}, {"text", e->message}, {"at", Time(e->ts_us)}});
+    o["notes"] = std::move(ns);
     env.out << boost::json::serialize(o) << "\n";
     return kExitOk;
   }
@@ -168,6 +193,23 @@ int RunShow(CliEnv& env, const std::string& ref) {
       env.out << "  " << std::left << std::setw(9) << journal::ToString(f.level) << f.step_id << ": " << f.message
               << (f.value.empty() ? "" : " (value " + f.value + (f.threshold.empty() ? "" : ", threshold " + f.threshold) + ")")
               << "\n";
+  }
+  if (!approvals->empty()) {
+    env.out << "approvals:\n";
+    for (const auto& a : *approvals)
+      env.out << "  " << Time(a.ts_us) << "  " << a.step_id << ": " << journal::ToString(a.decision) << " by "
+              << a.approver << " (" << a.os_user << ")" << (a.inputs_json == "{}" ? "" : " " + a.inputs_json)
+              << (a.comment.empty() ? "" : " — " + a.comment) << "\n";
+  }
+  if (r.status == journal::RunStatus::kWaiting) {
+    for (const auto& s : order)
+      if (last[s]->status == journal::AttemptStatus::kWaiting)
+        env.out << "waiting:  " << s << "  (runbook approve " << r.id << " " << s << ", then runbook resume " << r.id
+                << ")\n";
+  }
+  if (!notes.empty()) {
+    env.out << "notes:\n";
+    for (const auto* e : notes) env.out << "  " << Time(e->ts_us) << "  " << note_author(*e) << ": " << e->message << "\n";
   }
   if (r.outputs_json != "{}") {
     env.out << "outputs:\n";
@@ -264,7 +306,7 @@ void RegisterHistory(CLI::App& app, CliEnv& env) {
   runs->callback([&env, ro] { env.exit_code = RunRuns(env, *ro); });
 
   auto ref = std::make_shared<std::string>();
-  auto* show = app.add_subcommand("show", "One run: steps, statuses, durations, exit codes, findings, outputs");
+  auto* show = app.add_subcommand("show", "One run: steps, statuses, durations, exit codes, findings, approvals, notes, outputs");
   show->add_option("run", *ref, "Run id, unique prefix, or 'last'")->required();
   show->callback([&env, ref] { env.exit_code = RunShow(env, *ref); });
 

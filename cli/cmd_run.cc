@@ -1,21 +1,10 @@
 // `runbook run NAME [-p k=v...] [--param-file F] [--max-parallel N]
 //  [--dry-run] [--incident ID] [--yes]`: execute, journal everything, exit
 // with the run's outcome (SPEC.md §2).
-#include <unistd.h>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/json.hpp>
-#include <iostream>
-
 #include "cli/cli.h"
 #include "cli/plan_view.h"
-#include "cli/progress.h"
-#include "engine/runner.h"
+#include "cli/run_session.h"
 #include "engine/secrets.h"
-#include "journal/journal.h"
-#include "steps/process.h"
-#include "steps/process_step.h"
-#include "steps/registry.h"
 
 namespace runbook::cli {
 namespace {
@@ -29,6 +18,8 @@ struct Options {
   std::string incident;
   bool yes = false;
   bool show_output = false;
+  std::string trigger = "manual";  // hidden: set by the scheduler and by `runbook` steps
+  std::string parent;                // hidden: the parent run of a child run
 };
 
 int RunRun(CliEnv& env, const Options& opt) {
@@ -49,49 +40,25 @@ int RunRun(CliEnv& env, const Options& opt) {
     return kExitUsage;
   }
 
+  auto trigger = journal::ParseTrigger(opt.trigger);
+  if (!trigger) {
+    env.Error("--trigger must be manual, cron, child or api, not '" + opt.trigger + "'");
+    return kExitUsage;
+  }
+
   auto journal = env.OpenJournal();
   if (!journal) return kExitFailed;
-
-  boost::asio::io_context io(1);
-  auto launcher = steps::MakePosixProcessLauncher(io.get_executor());
-  ExecutorRegistry executors;
-  executors.Add("shell", steps::MakeShellExecutor(*launcher));
-  executors.Add("exec", steps::MakeExecExecutor(*launcher));
-  executors.Add("sql", steps::MakeSqlExecutor());
-  executors.Add("check", steps::MakeCheckExecutor());
-  executors.Add("wait", steps::MakeWaitExecutor());
-  executors.Add("http", steps::MakeHttpExecutor());
-  executors.Add("notify", steps::MakeNotifyExecutor(*launcher));
-
-  bool live = isatty(STDERR_FILENO) && &env.err == &std::cerr;
-  TerminalProgress progress(env.err, live, env.color(), opt.show_output || env.globals.verbose);
-  Runner runner(io, *journal, executors, &progress);
   RunRequest req;
   req.runbook = &*rb;
   req.params = *params;
   req.secrets = std::move(secrets.values);
   req.missing_secrets = std::move(secrets.missing);
   req.incident = opt.incident;
+  req.trigger = *trigger;
+  req.parent_run = opt.parent;
+  if (*trigger == journal::Trigger::kCron) req.actor = "scheduler";  // SPEC.md §6: the scheduler's runs
   req.max_parallel = opt.max_parallel;
-  RunSummary summary = runner.Run(req);
-  Status closed = journal->Close();
-  if (!closed.ok() && summary.error.empty()) summary.error = closed.message();
-
-  std::string status(journal::ToString(summary.status));
-  if (env.globals.json) {
-    boost::json::object o = {{"run_id", summary.run_id}, {"status", status}, {"exit_code", summary.exit_code},
-                             {"error", summary.error}, {"outputs", summary.outputs},
-                             {"journal", journal->path()}};
-    env.out << boost::json::serialize(o) << "\n";
-  } else {
-    env.err << "run " << summary.run_id << " " << status << (summary.error.empty() ? "" : ": " + summary.error)
-            << "\n";
-    for (const auto& [k, v] : summary.outputs)
-      env.err << "  output " << std::string(k) << " = " << boost::json::serialize(v) << "\n";
-    env.err << "journal: " << journal->path() << "  (details: runbook show " << summary.run_id << ")\n";
-    env.out << summary.run_id << "\n";
-  }
-  return summary.exit_code;
+  return ExecuteRun(env, *journal, std::move(req), SessionOptions{opt.yes, opt.show_output});
 }
 
 }  // namespace
@@ -105,8 +72,10 @@ void RegisterRun(CLI::App& app, CliEnv& env) {
   cmd->add_option("--max-parallel", opt->max_parallel, "Steps running at once (default: number of CPUs)");
   cmd->add_flag("--dry-run", opt->dry_run, "Show the plan and run nothing");
   cmd->add_option("--incident", opt->incident, "Incident id to file this run under (default: the run's id)");
-  cmd->add_flag("--yes", opt->yes, "Assume yes where the run would ask");
+  cmd->add_flag("--yes", opt->yes, "Approve approvals this user may give, with their inputs' defaults, without asking");
   cmd->add_flag("--show-output", opt->show_output, "Echo step output as it arrives");
+  cmd->add_option("--trigger", opt->trigger, "How the run was started (manual, cron, child, api)")->group("");
+  cmd->add_option("--parent", opt->parent, "Parent run id of a child run")->group("");
   cmd->callback([&env, opt] { env.exit_code = RunRun(env, *opt); });
 }
 

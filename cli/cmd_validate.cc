@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "cli/cli.h"
+#include "engine/calls.h"
 #include "engine/loader.h"
 
 namespace runbook::cli {
@@ -46,7 +47,9 @@ int RunValidate(CliEnv& env, const Options& opt) {
   for (const auto& path : paths) {
     Diagnostics diags;
     auto spec = LoadRunbookFile(path, env.types, diags);
-    if (spec) Compile(std::move(*spec), env.types, diags);
+    std::optional<CompiledRunbook> compiled;
+    if (spec) compiled = Compile(std::move(*spec), env.types, diags);
+    if (compiled && !diags.has_errors()) CheckRunbookCalls(*compiled, env.catalog(), env.types, diags);
     diags.SortByLocation();
     if (diags.has_errors()) ++bad;
     if (env.globals.json) {

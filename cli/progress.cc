@@ -20,7 +20,7 @@ void TerminalProgress::Line(const std::string& text) {
 }
 
 void TerminalProgress::Redraw() {
-  if (!live_ || running_.empty()) return;
+  if (!live_ || running_.empty() || prompting_) return;
   auto now = std::chrono::steady_clock::now();
   std::string s;
   for (const auto& [id, r] : running_) {

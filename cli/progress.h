@@ -5,6 +5,7 @@
 // Single-threaded (the run's thread).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <ostream>
@@ -28,11 +29,15 @@ class TerminalProgress : public ProgressSink {
   void Retrying(const CompiledStep& step, int next_attempt, Millis delay) override;
   void Notice(const std::string& message) override;
   void Tick() override { Redraw(); }
+  // While an approval prompt is open on the terminal (from the prompter's
+  // thread), the live status line stays away.
+  void SetPrompting(bool on) { prompting_ = on; }
 
  private:
   void Line(const std::string& text);
   void Redraw();
   std::string Paint(const std::string& text, const char* code) const;
+  std::atomic<bool> prompting_{false};
 
   struct Running {
     std::chrono::steady_clock::time_point since;

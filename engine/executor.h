@@ -10,7 +10,9 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,10 +39,44 @@ class OutputSinkBase {
 };
 
 struct StepOutcome {
-  StepStatus status = StepStatus::kSucceeded;  // succeeded, failed, timed_out or cancelled
+  // succeeded, failed, timed_out, cancelled, or waiting (a child run paused for an approval)
+  StepStatus status = StepStatus::kSucceeded;
   std::optional<long long> exit_code;
   boost::json::object outputs;  // the type's own outputs (extraction rules are applied by the runner)
   std::string error;            // why it failed, for people
+};
+
+// Child runs (`runbook` steps, SPEC.md §3): the runner starts another
+// runbook as a run of its own on the same event loop and journal, linked to
+// this one (parent, same incident). Implemented by the runner.
+struct ChildRunRequest {
+  std::string runbook;          // a name in the catalog
+  boost::json::object params;   // rendered; validated against the child's declaration
+  std::string resume_run_id;    // "": start a new run; else resume that child run
+};
+struct ChildRunResult {
+  std::string run_id;           // "" if it never started
+  std::string status;           // the child run's status: succeeded, failed, cancelled, waiting
+  boost::json::object outputs;  // the child runbook's declared outputs
+  std::string error;            // why it failed or never started
+};
+class ChildRuns {
+ public:
+  virtual ~ChildRuns() = default;
+  // Runs the child to its end (or pause); `cancel` cancels it like a signal would.
+  virtual boost::asio::awaitable<ChildRunResult> Run(const ChildRunRequest& request, CancelSignal& cancel) = 0;
+};
+
+// The run as it stands while a step runs, for steps that report on it (a
+// notify webhook's payload).
+struct RunSoFar {
+  // "running"; "failing" once the run is bound to fail (a step failed
+  // without continue_on_error, a finding reached fail_on, the run timed
+  // out); "cancelling" once it is being cancelled.
+  std::string status = "running";
+  // The findings recorded so far, oldest first, masked as in the journal:
+  // {"step", "level" ("info"|"warning"|"critical"), "message", "value", "threshold"}.
+  boost::json::array findings;
 };
 
 struct StepContext {
@@ -65,7 +101,15 @@ struct StepContext {
   std::function<void(Level level, const std::string& message, const std::string& value,
                      const std::string& threshold)>
       finding;
+  // The run's status and findings at the time of the call (a notify
+  // webhook's payload); unset (a test driving an executor alone) reads as
+  // "running" without findings.
+  std::function<RunSoFar()> run_so_far;
 
+  // Starts child runs (`runbook` steps); null where none can be started.
+  ChildRuns* children = nullptr;
+  // When this step ran before in the same run (resume): its last outputs.
+  const boost::json::object* previous_outputs = nullptr;
   const Node& fields() const { return step->spec->fields; }
 };
 

@@ -150,6 +150,8 @@ void Plan::Skip(int step) {
 
 void Plan::Restore(int step, StepStatus status) {
   status_[step] = status;
+  if ((status == StepStatus::kFailed || status == StepStatus::kTimedOut) && !rb_.steps[step].spec->continue_on_error)
+    failed_ = true;
   for (int d : rb_.steps[step].dependents) --missing_[d];
   // Re-enter the phase so that counts and the ready set reflect it.
   while (!ready_.empty()) ready_.pop();

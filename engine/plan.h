@@ -61,7 +61,8 @@ class Plan {
   // REQUIRES: IsFinished(status)
   void Finish(int step, StepStatus status);
   void Skip(int step);
-  // Marks a step as having succeeded in an earlier process (resume).
+  // Marks a step as finished in an earlier process (resume): succeeded, or
+  // failed for good (a rejected approval), which fails the run like Finish.
   void Restore(int step, StepStatus status);
 
   // Stop launching main and on_failure steps; the finally block still runs.

@@ -15,22 +15,22 @@
 #include <csignal>
 #include <spdlog/spdlog.h>
 #include <thread>
-#include <unordered_map>
 
 #include "engine/extract.h"
 #include "engine/masker.h"
+#include "engine/run_execution.h"
 #include "journal/identity.h"
 #include "journal/sha256.h"
 
 extern char** environ;
 
 namespace runbook {
+namespace internal {
 namespace {
 
 namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
-using Clock = std::chrono::steady_clock;
 
 // Bytes of a stream kept in memory for outputs (stdout, stderr, body).
 constexpr size_t kCaptureLimit = 4u << 20;
@@ -56,8 +56,8 @@ journal::Block ToJournal(Block b) {
                                                                              : journal::Block::kFinally;
 }
 
-// Durability barrier as an awaitable: completes on the io thread once
-// everything journaled so far is committed.
+}  // namespace
+
 awaitable<Status> SyncJournal(journal::Journal& j) {
   auto ex = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<decltype(use_awaitable), void(Status)>(
@@ -68,8 +68,6 @@ awaitable<Status> SyncJournal(journal::Journal& j) {
       use_awaitable);
 }
 
-// One stream's capture for one attempt: masks, journals in chunks, counts,
-// hashes, keeps a bounded copy for outputs.
 struct StreamCapture {
   explicit StreamCapture(const Masker& m) : masker(m) {}
   StreamMasker masker;
@@ -80,658 +78,804 @@ struct StreamCapture {
   bool truncated = false;
 };
 
-class Capture : public OutputSinkBase {
- public:
-  Capture(journal::Journal& j, const Masker& masker, std::string run_id, const CompiledStep& step, int attempt,
-          ProgressSink* progress)
-      : journal_(j), run_id_(std::move(run_id)), step_(step), attempt_(attempt), progress_(progress),
-        out_(masker), err_(masker) {}
+Capture::Capture(journal::Journal& j, const Masker& masker, std::string run_id, const CompiledStep& step,
+                 int attempt, ProgressSink* progress)
+    : journal_(j), run_id_(std::move(run_id)), step_(step), attempt_(attempt), progress_(progress),
+      out_(std::make_unique<StreamCapture>(masker)), err_(std::make_unique<StreamCapture>(masker)) {}
 
-  awaitable<void> Write(OutputStream stream, std::string_view data) override {
-    StreamCapture& c = stream == OutputStream::kStdout ? out_ : err_;
-    Emit(stream, c, c.masker.Push(data));
-    if (journal_.pending_bytes() > kJournalHighWater) {
-      Status s = co_await SyncJournal(journal_);
-      (void)s;  // a failed journal is reported by the runner's own barrier
-    }
-  }
+Capture::~Capture() = default;
 
-  void Finish() {
-    Emit(OutputStream::kStdout, out_, out_.masker.Finish());
-    Emit(OutputStream::kStderr, err_, err_.masker.Finish());
-  }
-
-  const StreamCapture& stream(OutputStream s) const { return s == OutputStream::kStdout ? out_ : err_; }
-
- private:
-  void Emit(OutputStream stream, StreamCapture& c, std::string text) {
-    if (text.empty()) return;
-    c.sha.Update(text);
-    if (c.kept.size() < kCaptureLimit) {
-      size_t room = kCaptureLimit - c.kept.size();
-      c.kept.append(text, 0, std::min(room, text.size()));
-      if (text.size() > room) c.truncated = true;
-    } else {
-      c.truncated = true;
-    }
-    if (progress_) progress_->StepOutput(step_, stream, text);
-    journal::OutputChunk chunk;
-    chunk.run_id = run_id_;
-    chunk.step_id = step_.id();
-    chunk.attempt = attempt_;
-    chunk.stream = stream == OutputStream::kStdout ? journal::Stream::kStdout : journal::Stream::kStderr;
-    chunk.seq = c.seq++;
-    chunk.ts_us = journal::NowMicros();
-    chunk.offset = c.bytes;
-    c.bytes += static_cast<int64_t>(text.size());
-    chunk.data = std::move(text);
-    journal_.AppendOutput(std::move(chunk));
-  }
-
-  journal::Journal& journal_;
-  std::string run_id_;
-  const CompiledStep& step_;
-  int attempt_;
-  ProgressSink* progress_;
-  StreamCapture out_, err_;
-};
-
-std::string CurrentActor() { return journal::LocalActor(); }
-
-class RunExecution {
- public:
-  RunExecution(asio::io_context& io, journal::Journal& j, const ExecutorRegistry& executors, ProgressSink* progress,
-               const RunRequest& req)
-      : io_(io), journal_(j), executors_(executors), progress_(progress), req_(req), rb_(*req.runbook), plan_(rb_),
-        wake_(io), run_timer_(io), signals_(io) {
-    std::vector<std::string> secret_values;
-    for (const auto& [k, v] : req.secrets) secret_values.push_back(v);
-    masker_ = Masker(secret_values);
-    for (const auto& [k, v] : req.secrets) {
-      if (!v.empty() && v.size() < Masker::kMinLength) short_secrets_.push_back(k);
-    }
-    max_parallel_ = req.max_parallel > 0 ? req.max_parallel
-                                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    actor_ = req.actor.empty() ? CurrentActor() : req.actor;
-  }
-
-  RunSummary summary;
-
-  awaitable<void> Main() {
-    bool started = co_await Begin();
-    if (!started) co_return;
-    if (req_.handle_signals) WatchSignals();
-    if (progress_) asio::co_spawn(io_, Ticker(), asio::detached);
-    if (rb_.spec.timeout) WatchRunTimeout(*rb_.spec.timeout);
-    while (true) {
-      Schedule();
-      if (plan_.done() && plan_.running() == 0) break;
-      if (plan_.running() == 0 && launch_queue_.empty()) {
-        // Nothing can make progress: a bug in the plan; do not hang.
-        Event("", "error", "internal error: no step can run; ending the run");
-        plan_.FailRun();
-        break;
-      }
-      co_await WaitForWake();
-    }
-    co_await End();
-  }
-
- private:
-  // --- Journal helpers -------------------------------------------------------
-  void Event(const std::string& step, const std::string& kind, const std::string& message,
-             std::optional<int> attempt = std::nullopt, boost::json::object data = {}) {
-    journal::EventRecord e;
-    e.run_id = run_id_;
-    e.step_id = step;
-    e.attempt = attempt;
-    e.kind = kind;
-    e.actor = actor_;
-    e.message = masker_.Mask(message);
-    e.data_json = masker_.Mask(boost::json::serialize(data));
-    journal_.AppendEvent(std::move(e));
-  }
-
-  awaitable<bool> Begin() {
-    run_id_ = journal::NewRunId();
-    summary.run_id = run_id_;
-    started_ = std::chrono::system_clock::now();
-    journal::RunRecord r;
-    r.id = run_id_;
-    r.runbook = rb_.spec.name;
-    r.title = rb_.spec.title;
-    r.source_path = rb_.spec.source_path;
-    r.content_hash = journal::Sha256Hex(rb_.spec.source_text);
-    r.source_text = rb_.spec.source_text;
-    r.params_json = masker_.Mask(boost::json::serialize(req_.params));
-    r.trigger = req_.trigger;
-    r.actor = actor_;
-    r.process = journal::CurrentProcess();
-    r.incident = req_.incident.empty() ? run_id_ : req_.incident;
-    r.parent_run = req_.parent_run;
-    r.status = journal::RunStatus::kRunning;
-    r.started_at_us = journal::NowMicros();
-    journal_.CreateRun(std::move(r));
-    Event("", "run_started", "run of " + rb_.spec.name + " started by " + actor_,
-          std::nullopt, {{"trigger", std::string(journal::ToString(req_.trigger))}, {"max_parallel", max_parallel_}});
-    for (const auto& name : short_secrets_)
-      Event("", "warning", "secret '" + name + "' is shorter than " + std::to_string(Masker::kMinLength) +
-                               " characters and cannot be masked");
-
-    values_.params = req_.params;
-    values_.secrets = req_.secrets;
-    values_.missing_secrets = req_.missing_secrets;
-    for (const auto& [name, why] : req_.missing_secrets)
-      Event("", "warning", "secret '" + name + "' is not available (" + why + "); steps that use it will fail");
-    values_.run = {{"id", run_id_},
-                   {"incident", req_.incident.empty() ? run_id_ : req_.incident},
-                   {"started_at", IsoUtc(started_)},
-                   {"runbook", rb_.spec.name},
-                   {"trigger", std::string(journal::ToString(req_.trigger))},
-                   {"actor", actor_}};
-    values_.now = [] { return IsoUtc(std::chrono::system_clock::now()); };
-    for (const auto& e : rb_.spec.env) {
-      auto rendered = Render(e.value);
-      if (!rendered.ok()) {
-        co_await Abort("env '" + e.name + "': " + rendered.status().message());
-        co_return false;
-      }
-      values_.env[e.name] = *rendered;
-    }
+awaitable<void> Capture::Write(OutputStream stream, std::string_view data) {
+  StreamCapture& c = stream == OutputStream::kStdout ? *out_ : *err_;
+  Emit(stream, c, c.masker.Push(data));
+  if (journal_.pending_bytes() > kJournalHighWater) {
     Status s = co_await SyncJournal(journal_);
-    if (!s.ok()) {
-      summary.status = journal::RunStatus::kFailed;
-      summary.exit_code = 1;
-      summary.error = s.message();
-      co_return false;
-    }
-    if (progress_) progress_->RunStarted(run_id_, rb_);
-    co_return true;
+    (void)s;  // a failed journal is reported by the runner's own barrier
   }
+}
 
-  awaitable<void> Abort(const std::string& error) {
-    Event("", "error", error);
-    summary.error = error;
-    plan_.FailRun();
-    co_await End();
+void Capture::Finish() {
+  Emit(OutputStream::kStdout, *out_, out_->masker.Finish());
+  Emit(OutputStream::kStderr, *err_, err_->masker.Finish());
+}
+
+const std::string& Capture::kept(OutputStream s) const { return (s == OutputStream::kStdout ? out_ : err_)->kept; }
+int64_t Capture::bytes(OutputStream s) const { return (s == OutputStream::kStdout ? out_ : err_)->bytes; }
+std::string Capture::sha256(OutputStream s) const {
+  return (s == OutputStream::kStdout ? out_ : err_)->sha.HexDigest();
+}
+
+void Capture::Emit(OutputStream stream, StreamCapture& c, std::string text) {
+  if (text.empty()) return;
+  c.sha.Update(text);
+  if (c.kept.size() < kCaptureLimit) {
+    size_t room = kCaptureLimit - c.kept.size();
+    c.kept.append(text, 0, std::min(room, text.size()));
+    if (text.size() > room) c.truncated = true;
+  } else {
+    c.truncated = true;
   }
+  if (progress_) progress_->StepOutput(step_, stream, text);
+  journal::OutputChunk chunk;
+  chunk.run_id = run_id_;
+  chunk.step_id = step_.id();
+  chunk.attempt = attempt_;
+  chunk.stream = stream == OutputStream::kStdout ? journal::Stream::kStdout : journal::Stream::kStderr;
+  chunk.seq = c.seq++;
+  chunk.ts_us = journal::NowMicros();
+  chunk.offset = c.bytes;
+  c.bytes += static_cast<int64_t>(text.size());
+  chunk.data = std::move(text);
+  journal_.AppendOutput(std::move(chunk));
+}
 
-  awaitable<void> Ticker() {
-    asio::steady_timer t(io_);
-    ticker_ = &t;
-    while (!ended_) {
-      t.expires_after(std::chrono::seconds(1));
-      boost::system::error_code ec;
-      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
-      if (!ended_) progress_->Tick();
-    }
-    ticker_ = nullptr;
+RunExecution::RunExecution(asio::io_context& io, journal::Journal& j, const ExecutorRegistry& executors,
+                           ProgressSink* progress, const RunRequest& req)
+    : io_(io), journal_(j), executors_(executors), progress_(progress), req_(req), rb_(*req.runbook), plan_(rb_),
+      attempts_used_(rb_.steps.size(), 0), wake_(io), run_timer_(io), signals_(io) {
+  std::vector<std::string> secret_values;
+  for (const auto& [k, v] : req.secrets) secret_values.push_back(v);
+  masker_ = Masker(secret_values);
+  for (const auto& [k, v] : req.secrets) {
+    if (!v.empty() && v.size() < Masker::kMinLength) short_secrets_.push_back(k);
   }
+  max_parallel_ = req.max_parallel > 0 ? req.max_parallel
+                                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  actor_ = req.actor.empty() ? journal::LocalActor() : req.actor;
+}
 
-  awaitable<void> End() {
-    ended_ = true;
-    if (ticker_) ticker_->cancel();
-    run_timer_.cancel();
-    signals_.cancel();
-    journal::RunStatus status = signal_ != 0 || (plan_.cancelled() && !timed_out_) ? journal::RunStatus::kCancelled
-                                : plan_.failed() || !summary.error.empty()          ? journal::RunStatus::kFailed
-                                                                                    : journal::RunStatus::kSucceeded;
-    // The runbook's outputs, from everything the run produced.
-    boost::json::object outputs;
-    for (const auto& o : rb_.spec.outputs) {
-      auto t = expr::Template::Parse(o.expr);
-      auto v = t.ok() ? expr::RenderValue(*t, values_) : Result<boost::json::value>(t.status());
-      if (v.ok()) {
-        outputs[o.name] = *v;
-      } else {
-        outputs[o.name] = nullptr;
-        Event("", "warning", "output '" + o.name + "': " + v.status().message());
-      }
+awaitable<void> RunExecution::Main() {
+  bool started = req_.resume_run_id.empty() ? co_await Begin() : co_await BeginResume();
+  if (!started) co_return;
+  if (req_.handle_signals) WatchSignals();
+  if (progress_ && req_.depth == 0) asio::co_spawn(io_, Ticker(), asio::detached);
+  if (rb_.spec.timeout) WatchRunTimeout(*rb_.spec.timeout);
+  while (true) {
+    Schedule();
+    if (plan_.done() && plan_.running() == 0) break;
+    const int active = plan_.running() - static_cast<int>(parked_.size());
+    if (active == 0 && launch_queue_.empty()) {
+      if (!parked_.empty()) break;  // everything left waits for a decision from outside: pause
+      // Nothing can make progress: a bug in the plan; do not hang.
+      Event("", "error", "internal error: no step can run; ending the run");
+      plan_.FailRun();
+      break;
     }
-    std::string outputs_json = masker_.Mask(boost::json::serialize(outputs));
-    int exit_code = status == journal::RunStatus::kSucceeded ? 0
-                    : status == journal::RunStatus::kCancelled ? (signal_ == SIGTERM ? 143 : 130)
-                                                                : 1;
-    if (summary.error.empty() && timed_out_) summary.error = "run timed out after " + FormatDuration(*rb_.spec.timeout);
-    if (summary.error.empty() && !failing_finding_.empty()) summary.error = failing_finding_;
-    if (summary.error.empty() && status == journal::RunStatus::kFailed) {
-      std::string failed;
-      for (const auto& s : rb_.steps)
-        if ((plan_.status(s.index) == StepStatus::kFailed || plan_.status(s.index) == StepStatus::kTimedOut) &&
-            !s.spec->continue_on_error)
-          failed += (failed.empty() ? "" : ", ") + s.id();
-      summary.error = "step(s) failed: " + failed;
-    }
-    Event("", "run_finished", "run " + std::string(journal::ToString(status)) +
-                                  (summary.error.empty() ? "" : ": " + summary.error),
-          std::nullopt, {{"status", std::string(journal::ToString(status))}, {"exit_code", exit_code}});
-    journal_.FinishRun(run_id_, status, journal::NowMicros(), exit_code, outputs_json, masker_.Mask(summary.error));
-    Status s = co_await SyncJournal(journal_);
-    summary.status = status;
-    summary.exit_code = exit_code;
-    summary.outputs = boost::json::parse(outputs_json).as_object();
-    if (!s.ok()) {
-      summary.error = s.message();
-      summary.exit_code = 1;
-      summary.status = journal::RunStatus::kFailed;
-    }
+    co_await WaitForWake();
   }
+  co_await End();
+}
 
-  // --- Scheduling ------------------------------------------------------------
-  void Wake() {
-    woken_ = true;
-    wake_.cancel();
+void RunExecution::CancelFromParent() {
+  if (ended_ || cancelled_by_parent_) return;
+  cancelled_by_parent_ = true;
+  Event("", "cancel", "the parent run cancelled this run; cancelling running steps, then running 'finally'");
+  CancelRun();
+}
+
+void RunExecution::Event(const std::string& step, const std::string& kind, const std::string& message,
+                         std::optional<int> attempt, boost::json::object data) {
+  journal::EventRecord e;
+  e.run_id = run_id_;
+  e.step_id = step;
+  e.attempt = attempt;
+  e.kind = kind;
+  e.actor = actor_;
+  e.message = masker_.Mask(message);
+  e.data_json = masker_.Mask(boost::json::serialize(data));
+  journal_.AppendEvent(std::move(e));
+}
+
+awaitable<bool> RunExecution::Begin() {
+  run_id_ = journal::NewRunId();
+  incident_ = req_.incident.empty() ? run_id_ : req_.incident;
+  summary.run_id = run_id_;
+  started_ = std::chrono::system_clock::now();
+  journal::RunRecord r;
+  r.id = run_id_;
+  r.runbook = rb_.spec.name;
+  r.title = rb_.spec.title;
+  r.source_path = rb_.spec.source_path;
+  r.content_hash = journal::Sha256Hex(rb_.spec.source_text);
+  r.source_text = rb_.spec.source_text;
+  r.params_json = masker_.Mask(boost::json::serialize(req_.params));
+  r.trigger = req_.trigger;
+  r.actor = actor_;
+  r.process = journal::CurrentProcess();
+  r.incident = incident_;
+  r.parent_run = req_.parent_run;
+  r.status = journal::RunStatus::kRunning;
+  r.started_at_us = journal::NowMicros();
+  // What the run row says, in the chained event too (journal verify compares them).
+  boost::json::object data = {{"trigger", std::string(journal::ToString(req_.trigger))},
+                              {"max_parallel", max_parallel_},
+                              {"runbook", r.runbook},
+                              {"content_hash", r.content_hash},
+                              {"actor", r.actor},
+                              {"incident", r.incident},
+                              {"parent_run", r.parent_run},
+                              {"started_at", r.started_at_us}};
+  journal_.CreateRun(std::move(r));
+  Event("", "run_started", "run of " + rb_.spec.name + " started by " + actor_, std::nullopt, std::move(data));
+  if (!InitValues()) {
+    co_await Abort(summary.error);
+    co_return false;
   }
+  Status s = co_await SyncJournal(journal_);
+  if (!s.ok()) {
+    summary.status = journal::RunStatus::kFailed;
+    summary.exit_code = 1;
+    summary.error = s.message();
+    co_return false;
+  }
+  if (progress_) progress_->RunStarted(run_id_, rb_);
+  co_return true;
+}
 
-  awaitable<void> WaitForWake() {
-    if (woken_) {
-      woken_ = false;
-      co_return;
+bool RunExecution::InitValues() {
+  for (const auto& name : short_secrets_)
+    Event("", "warning", "secret '" + name + "' is shorter than " + std::to_string(Masker::kMinLength) +
+                             " characters and cannot be masked");
+  values_.params = req_.params;
+  values_.secrets = req_.secrets;
+  values_.missing_secrets = req_.missing_secrets;
+  for (const auto& [name, why] : req_.missing_secrets)
+    Event("", "warning", "secret '" + name + "' is not available (" + why + "); steps that use it will fail");
+  values_.run = {{"id", run_id_},
+                 {"incident", incident_},
+                 {"started_at", IsoUtc(started_)},
+                 {"runbook", rb_.spec.name},
+                 {"trigger", std::string(journal::ToString(req_.trigger))},
+                 {"actor", actor_}};
+  values_.now = [] { return IsoUtc(std::chrono::system_clock::now()); };
+  for (const auto& e : rb_.spec.env) {
+    auto rendered = Render(e.value);
+    if (!rendered.ok()) {
+      summary.error = "env '" + e.name + "': " + rendered.status().message();
+      return false;
     }
-    wake_.expires_at(Clock::time_point::max());
+    values_.env[e.name] = *rendered;
+  }
+  return true;
+}
+
+awaitable<void> RunExecution::Abort(const std::string& error) {
+  Event("", "error", error);
+  summary.error = error;
+  plan_.FailRun();
+  co_await End();
+}
+
+awaitable<void> RunExecution::Ticker() {
+  asio::steady_timer t(io_);
+  ticker_ = &t;
+  while (!ended_) {
+    t.expires_after(std::chrono::seconds(1));
     boost::system::error_code ec;
-    co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (!ended_) progress_->Tick();
+  }
+  ticker_ = nullptr;
+}
+
+awaitable<void> RunExecution::End() {
+  ended_ = true;
+  if (ticker_) ticker_->cancel();
+  run_timer_.cancel();
+  signals_.cancel();
+  const bool cancelled = signal_ != 0 || cancelled_by_parent_ || (plan_.cancelled() && !timed_out_);
+  if (!parked_.empty() && !cancelled && !journal_broken_ && summary.error.empty()) {
+    // Paused: the steps in parked_ wait for decisions; `runbook resume` continues.
+    std::string steps;
+    boost::json::array ids;
+    for (const auto& [s, attempt] : parked_) {
+      steps += (steps.empty() ? "" : ", ") + rb_.steps[s].id();
+      ids.push_back(boost::json::value(rb_.steps[s].id()));
+      summary.waiting_steps.push_back(rb_.steps[s].id());
+    }
+    Event("", "run_paused", "run waiting for: " + steps, std::nullopt, {{"steps", ids}});
+    journal_.SetRunStatus(run_id_, journal::RunStatus::kWaiting);
+    Status s = co_await SyncJournal(journal_);
+    summary.status = journal::RunStatus::kWaiting;
+    summary.exit_code = 3;
+    if (!s.ok()) {
+      summary.error = s.message();
+      summary.exit_code = 1;
+      summary.status = journal::RunStatus::kFailed;
+    }
+    co_return;
+  }
+  CancelParked();
+  journal::RunStatus status = cancelled                                       ? journal::RunStatus::kCancelled
+                              : plan_.failed() || !summary.error.empty()     ? journal::RunStatus::kFailed
+                                                                              : journal::RunStatus::kSucceeded;
+  // The runbook's outputs, from everything the run produced.
+  boost::json::object outputs;
+  for (const auto& o : rb_.spec.outputs) {
+    auto t = expr::Template::Parse(o.expr);
+    auto v = t.ok() ? expr::RenderValue(*t, values_) : Result<boost::json::value>(t.status());
+    if (v.ok()) {
+      outputs[o.name] = *v;
+    } else {
+      outputs[o.name] = nullptr;
+      Event("", "warning", "output '" + o.name + "': " + v.status().message());
+    }
+  }
+  std::string outputs_json = masker_.Mask(boost::json::serialize(outputs));
+  int exit_code = status == journal::RunStatus::kSucceeded   ? 0
+                  : status == journal::RunStatus::kCancelled ? (signal_ == SIGTERM ? 143 : 130)
+                                                              : 1;
+  if (summary.error.empty() && timed_out_) summary.error = "run timed out after " + FormatDuration(*rb_.spec.timeout);
+  if (summary.error.empty() && !failing_finding_.empty()) summary.error = failing_finding_;
+  if (summary.error.empty() && status == journal::RunStatus::kFailed) {
+    std::string failed;
+    for (const auto& s : rb_.steps)
+      if ((plan_.status(s.index) == StepStatus::kFailed || plan_.status(s.index) == StepStatus::kTimedOut) &&
+          !s.spec->continue_on_error)
+        failed += (failed.empty() ? "" : ", ") + s.id();
+    summary.error = "step(s) failed: " + failed;
+  }
+  const int64_t finished_at = journal::NowMicros();
+  Event("", "run_finished",
+        "run " + std::string(journal::ToString(status)) + (summary.error.empty() ? "" : ": " + summary.error),
+        std::nullopt,
+        {{"status", std::string(journal::ToString(status))}, {"exit_code", exit_code}, {"finished_at", finished_at}});
+  journal_.FinishRun(run_id_, status, finished_at, exit_code, outputs_json, masker_.Mask(summary.error));
+  Status s = co_await SyncJournal(journal_);
+  summary.status = status;
+  summary.exit_code = exit_code;
+  summary.outputs = boost::json::parse(outputs_json).as_object();
+  if (!s.ok()) {
+    summary.error = s.message();
+    summary.exit_code = 1;
+    summary.status = journal::RunStatus::kFailed;
+  }
+}
+
+void RunExecution::Wake() {
+  woken_ = true;
+  wake_.cancel();
+}
+
+awaitable<void> RunExecution::WaitForWake() {
+  if (woken_) {
     woken_ = false;
+    co_return;
   }
+  wake_.expires_at(Clock::time_point::max());
+  boost::system::error_code ec;
+  co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+  woken_ = false;
+}
 
-  Result<std::string> Render(const std::string& text) {
-    if (!expr::HasExpression(text)) return text;
-    auto t = expr::Template::Parse(text);
-    if (!t.ok()) return t.status();
-    return expr::RenderString(*t, values_);
+Result<std::string> RunExecution::Render(const std::string& text) {
+  if (!expr::HasExpression(text)) return text;
+  auto t = expr::Template::Parse(text);
+  if (!t.ok()) return t.status();
+  return expr::RenderString(*t, values_);
+}
+
+// Decides every ready step: skip it, fail it, or queue it for launch; then
+// launches as many as the parallelism allows (parked steps take no slot).
+void RunExecution::Schedule() {
+  while (true) {
+    std::vector<int> ready = plan_.TakeReady();
+    if (ready.empty()) break;
+    for (int s : ready) Decide(s);
   }
-
-  // Decides every ready step: skip it, fail it, or queue it for launch; then
-  // launches as many as the parallelism allows.
-  void Schedule() {
-    while (true) {
-      std::vector<int> ready = plan_.TakeReady();
-      if (ready.empty()) break;
-      for (int s : ready) Decide(s);
-    }
-    while (plan_.running() < max_parallel_ && !launch_queue_.empty()) {
-      int s = launch_queue_.front();
-      launch_queue_.pop_front();
-      plan_.Start(s);
-      spdlog::debug("start step '{}' ({} running, max {})", rb_.steps[s].id(), plan_.running(), max_parallel_);
-      asio::co_spawn(io_, RunStep(s), asio::detached);
-    }
+  while (plan_.running() - static_cast<int>(parked_.size()) < max_parallel_ && !launch_queue_.empty()) {
+    int s = launch_queue_.front();
+    launch_queue_.pop_front();
+    plan_.Start(s);
+    spdlog::debug("start step '{}' ({} running, max {})", rb_.steps[s].id(), plan_.running(), max_parallel_);
+    asio::co_spawn(io_, RunStep(s), asio::detached);
   }
+}
 
-  void Decide(int s) {
-    const CompiledStep& cs = rb_.steps[s];
-    if (cs.condition_is_default) {
-      if (plan_.NeedsSucceeded(s) || (cs.block != Block::kMain && cs.needs.empty())) {
-        // Handlers without needs always start when their block does.
-        launch_queue_.push_back(s);
-      } else {
-        SkipStep(s, plan_.SkipReason(s));
-      }
-      return;
-    }
-    auto e = expr::ParseCondition(cs.condition);
-    values_.status_function = [this, s](std::string_view name) { return plan_.StatusFunction(s, name); };
-    auto v = e.ok() ? expr::Evaluate(*e, values_) : Result<boost::json::value>(e.status());
-    values_.status_function = nullptr;
-    if (!v.ok()) {
-      FailWithoutRunning(s, "cannot evaluate 'if': " + v.status().message());
-    } else if (expr::Truthy(*v)) {
+void RunExecution::Decide(int s) {
+  const CompiledStep& cs = rb_.steps[s];
+  if (cs.condition_is_default) {
+    if (plan_.NeedsSucceeded(s) || (cs.block != Block::kMain && cs.needs.empty())) {
+      // Handlers without needs always start when their block does.
       launch_queue_.push_back(s);
     } else {
-      SkipStep(s, "condition is false: " + cs.condition);
+      SkipStep(s, plan_.SkipReason(s));
     }
+    return;
   }
-
-  void RecordAttempt(int s, int attempt, StepStatus status, std::optional<int64_t> started,
-                     std::optional<int64_t> finished, std::optional<long long> exit_code,
-                     const boost::json::object& outputs, const std::string& error, const Capture* cap) {
-    journal::AttemptRecord a;
-    a.run_id = run_id_;
-    a.step_id = rb_.steps[s].id();
-    a.block = ToJournal(rb_.steps[s].block);
-    a.attempt = attempt;
-    a.status = ToJournal(status);
-    a.started_at_us = started;
-    a.finished_at_us = finished;
-    if (exit_code) a.exit_code = static_cast<int>(*exit_code);
-    a.outputs_json = masker_.Mask(boost::json::serialize(outputs));
-    a.error = masker_.Mask(error);
-    if (cap) {
-      const auto& o = cap->stream(OutputStream::kStdout);
-      const auto& e = cap->stream(OutputStream::kStderr);
-      a.stdout_digest = {o.bytes, o.sha.HexDigest()};
-      a.stderr_digest = {e.bytes, e.sha.HexDigest()};
-    }
-    journal_.PutAttempt(std::move(a));
+  auto e = expr::ParseCondition(cs.condition);
+  values_.status_function = [this, s](std::string_view name) { return plan_.StatusFunction(s, name); };
+  auto v = e.ok() ? expr::Evaluate(*e, values_) : Result<boost::json::value>(e.status());
+  values_.status_function = nullptr;
+  if (!v.ok()) {
+    FailWithoutRunning(s, "cannot evaluate 'if': " + v.status().message());
+  } else if (expr::Truthy(*v)) {
+    launch_queue_.push_back(s);
+  } else {
+    SkipStep(s, "condition is false: " + cs.condition);
   }
+}
 
-  void RecordFinding(const CompiledStep& cs, int attempt, Level level, const std::string& message,
-                     const std::string& value, const std::string& threshold) {
-    if (level == Level::kOk) return;
-    journal::FindingRecord f;
-    f.run_id = run_id_;
-    f.step_id = cs.id();
-    f.level = level == Level::kCritical  ? journal::FindingLevel::kCritical
-              : level == Level::kWarning ? journal::FindingLevel::kWarning
-                                         : journal::FindingLevel::kInfo;
-    f.message = masker_.Mask(message);
-    f.value = masker_.Mask(value);
-    f.threshold = threshold;
-    f.ts_us = journal::NowMicros();
-    journal_.AddFinding(std::move(f));
-    Event(cs.id(), "finding", std::string(LevelName(level)) + ": " + message, attempt,
-          {{"level", LevelName(level)}, {"value", value}, {"threshold", threshold}});
-    if (progress_) progress_->Notice(std::string(LevelName(level)) + " finding from " + cs.id() + ": " + masker_.Mask(message));
-    FailOn fail_on = rb_.spec.fail_on;
-    bool fails = (fail_on == FailOn::kWarning && (level == Level::kWarning || level == Level::kCritical)) ||
-                 (fail_on == FailOn::kCritical && level == Level::kCritical);
-    if (fails && failing_finding_.empty()) {
-      failing_finding_ = std::string(LevelName(level)) + " finding from step '" + cs.id() + "': " + message;
-      plan_.FailRun();
-    }
+void RunExecution::RecordAttempt(int s, int attempt, StepStatus status, std::optional<int64_t> started,
+                                 std::optional<int64_t> finished, std::optional<long long> exit_code,
+                                 const boost::json::object& outputs, const std::string& error, const Capture* cap) {
+  journal::AttemptRecord a;
+  a.run_id = run_id_;
+  a.step_id = rb_.steps[s].id();
+  a.block = ToJournal(rb_.steps[s].block);
+  a.attempt = attempt;
+  a.status = ToJournal(status);
+  a.started_at_us = started;
+  a.finished_at_us = finished;
+  if (exit_code) a.exit_code = static_cast<int>(*exit_code);
+  a.outputs_json = masker_.Mask(boost::json::serialize(outputs));
+  a.error = masker_.Mask(error);
+  if (cap) {
+    a.stdout_digest = {cap->bytes(OutputStream::kStdout), cap->sha256(OutputStream::kStdout)};
+    a.stderr_digest = {cap->bytes(OutputStream::kStderr), cap->sha256(OutputStream::kStderr)};
   }
+  journal_.PutAttempt(std::move(a));
+}
 
-  void SkipStep(int s, const std::string& reason) {
-    const CompiledStep& cs = rb_.steps[s];
-    spdlog::debug("skip step '{}': {}", cs.id(), reason);
-    int64_t now = journal::NowMicros();
-    RecordAttempt(s, 1, StepStatus::kSkipped, now, now, std::nullopt, {}, reason, nullptr);
-    Event(cs.id(), "step_skipped", "skipped: " + reason);
-    plan_.Skip(s);
-    values_.steps[cs.id()] = StepResultValues{"skipped", std::nullopt, {}};
-    if (progress_) progress_->StepSkipped(cs, reason);
-  }
-
-  void FailWithoutRunning(int s, const std::string& error) {
-    const CompiledStep& cs = rb_.steps[s];
-    int64_t now = journal::NowMicros();
-    RecordAttempt(s, 1, StepStatus::kFailed, now, now, std::nullopt, {}, error, nullptr);
-    Event(cs.id(), "step_finished", "failed: " + error, 1, {{"status", "failed"}});
-    plan_.Finish(s, StepStatus::kFailed);
-    values_.steps[cs.id()] = StepResultValues{"failed", std::nullopt, {}};
-    if (progress_) progress_->StepFinished(cs, 1, StepStatus::kFailed, Millis(0), error);
-  }
-
-  std::map<std::string, std::string> StepEnv(const CompiledStep& cs, int attempt, std::string& error) {
-    std::map<std::string, std::string> env;
-    for (char** e = environ; e && *e; ++e) {
-      std::string kv(*e);
-      size_t eq = kv.find('=');
-      if (eq == std::string::npos) continue;
-      std::string k = kv.substr(0, eq);
-      if (k.starts_with("RUNBOOK_")) continue;  // ours are set below, not inherited
-      env[k] = kv.substr(eq + 1);
-    }
-    for (const auto& [k, v] : values_.env) env[k] = v;
-    std::map<std::string, std::string> step_env;
-    for (const auto* list : {&rb_.spec.defaults.env, &cs.spec->env}) {
-      for (const auto& e : *list) {
-        auto r = Render(e.value);
-        if (!r.ok()) {
-          error = "env '" + e.name + "': " + r.status().message();
-          return env;
-        }
-        step_env[e.name] = *r;
-      }
-    }
-    for (const auto& [k, v] : step_env) env[k] = v;
-    env["RUNBOOK_RUN_ID"] = run_id_;
-    env["RUNBOOK_INCIDENT"] = std::string(values_.run.at("incident").as_string());
-    env["RUNBOOK_RUNBOOK"] = rb_.spec.name;
-    env["RUNBOOK_STEP_ID"] = cs.id();
-    env["RUNBOOK_ATTEMPT"] = std::to_string(attempt);
-    for (const auto& [k, v] : values_.params) env["RUNBOOK_PARAM_" + std::string(k)] = expr::ToDisplayString(v);
-    return env;
-  }
-
-  // Applies the step's extraction rules to its text outputs.
-  Status Extract(const CompiledStep& cs, StepOutcome& outcome, const Capture& cap) {
-    for (const auto& rule : cs.spec->outputs) {
-      std::string text;
-      if (rule.from == "stdout") {
-        text = cap.stream(OutputStream::kStdout).kept;
-      } else if (rule.from == "stderr") {
-        text = cap.stream(OutputStream::kStderr).kept;
-      } else if (auto it = outcome.outputs.find(rule.from); it != outcome.outputs.end() && it->value().is_string()) {
-        text = std::string(it->value().get_string());
-      }
-      auto v = ExtractOutput(rule, text);
-      if (!v.ok()) return v.status();
-      outcome.outputs[rule.name] = *v;
-    }
-    return Status::Ok();
-  }
-
-  awaitable<void> RunStep(int s) {
-    const CompiledStep& cs = rb_.steps[s];
-    StepExecutor* executor = executors_.Find(cs.spec->type);
-    StepStatus final_status = StepStatus::kFailed;
-    StepOutcome outcome;
-    auto cancel = std::make_shared<CancelSignal>();
-    running_[s] = cancel;
-    if (plan_.cancelled() && cs.block != Block::kFinally) cancel->Emit();
-    std::string not_runnable;
-    if (!executor) {
-      not_runnable = "step type '" + cs.spec->type + "' cannot be executed by this version of runbook yet";
-    } else if (cs.spec->approval) {
-      not_runnable = "approvals are not available in this version of runbook yet; the step was not run";
-    } else if (cs.spec->repeat) {
-      not_runnable = "'repeat' is not available in this version of runbook yet; the step was not run";
-    }
-    int attempts = std::max(1, cs.retry.attempts);
-    for (int attempt = 1; not_runnable.empty() && attempt <= attempts; ++attempt) {
-      const int64_t started = journal::NowMicros();
-      auto t0 = Clock::now();
-      RecordAttempt(s, attempt, StepStatus::kRunning, started, std::nullopt, std::nullopt, {}, "", nullptr);
-      Event(cs.id(), "step_started", "attempt " + std::to_string(attempt) + " of " + std::to_string(attempts), attempt);
-      Status durable = co_await SyncJournal(journal_);
-      if (!durable.ok()) {
-        outcome = StepOutcome{StepStatus::kFailed, std::nullopt, {}, "not started: " + durable.message()};
-        JournalBroken();
-        break;
-      }
-      if (progress_) progress_->StepStarted(cs, attempt);
-
-      Capture cap(journal_, masker_, run_id_, cs, attempt, progress_);
-      std::string env_error;
-      StepContext ctx;
-      ctx.io = io_.get_executor();
-      ctx.runbook = &rb_;
-      ctx.step = &cs;
-      ctx.values = &values_;
-      ctx.run_id = run_id_;
-      ctx.attempt = attempt;
-      ctx.env = StepEnv(cs, attempt, env_error);
-      ctx.timeout = cs.timeout;
-      ctx.kill_grace = req_.kill_grace;
-      ctx.output = &cap;
-      ctx.warn = [this, &cs, attempt](const std::string& w) { Event(cs.id(), "warning", w, attempt); };
-      ctx.finding = [this, &cs, attempt](Level level, const std::string& message, const std::string& value,
-                                         const std::string& threshold) {
-        RecordFinding(cs, attempt, level, message, value, threshold);
-      };
-
-      // The attempt's own cancel signal: the step's (run cancelled) or its timeout.
-      // Shared: the run's signal keeps the callback after this attempt ends.
-      auto attempt_cancel = std::make_shared<CancelSignal>();
-      bool attempt_timed_out = false;
-      cancel->Connect([attempt_cancel] { attempt_cancel->Emit(); });
-      ctx.cancel = attempt_cancel.get();
-      asio::steady_timer timeout_timer(io_);
-      if (cs.timeout) {
-        timeout_timer.expires_after(*cs.timeout);
-        timeout_timer.async_wait([&](boost::system::error_code ec) {
-          if (ec) return;
-          attempt_timed_out = true;
-          attempt_cancel->Emit();
-        });
-      }
-      if (!env_error.empty()) {
-        outcome = StepOutcome{StepStatus::kFailed, std::nullopt, {}, env_error};
-      } else {
-        outcome = co_await executor->Execute(ctx);
-      }
-      timeout_timer.cancel();
-      cap.Finish();
-      if (attempt_timed_out && outcome.status != StepStatus::kSucceeded) {
-        outcome.status = StepStatus::kTimedOut;
-        outcome.error = "timed out after " + FormatDuration(*cs.timeout);
-        Event(cs.id(), "timeout", outcome.error, attempt);
-      } else if (cancel->emitted() && outcome.status == StepStatus::kCancelled) {
-        outcome.error = outcome.error.empty() ? "cancelled" : outcome.error;
-      }
-      if (outcome.status == StepStatus::kSucceeded) {
-        Status ex = Extract(cs, outcome, cap);
-        if (!ex.ok()) {
-          outcome.status = StepStatus::kFailed;
-          outcome.error = ex.message();
-        }
-      }
-      // Text outputs are offered to expressions (bounded copies).
-      if (cs.type && (cs.spec->type == "shell" || cs.spec->type == "exec")) {
-        outcome.outputs["stdout"] = cap.stream(OutputStream::kStdout).kept;
-        outcome.outputs["stderr"] = cap.stream(OutputStream::kStderr).kept;
-        if (outcome.exit_code) outcome.outputs["exit_code"] = *outcome.exit_code;
-      }
-      auto elapsed = std::chrono::duration_cast<Millis>(Clock::now() - t0);
-      // Journal the outputs without the bulky text (it is in the output chunks).
-      boost::json::object journaled = outcome.outputs;
-      journaled.erase("stdout");
-      journaled.erase("stderr");
-      journaled.erase("body");  // the http step journals its excerpts as output
-      RecordAttempt(s, attempt, outcome.status, started, journal::NowMicros(), outcome.exit_code, journaled,
-                    outcome.error, &cap);
-      boost::json::object data = {{"status", StepStatusName(outcome.status)}, {"duration_ms", elapsed.count()}};
-      if (outcome.exit_code) data["exit_code"] = *outcome.exit_code;
-      Event(cs.id(), "step_finished",
-            std::string(StepStatusName(outcome.status)) + (outcome.error.empty() ? "" : ": " + outcome.error), attempt,
-            data);
-      if (progress_) progress_->StepFinished(cs, attempt, outcome.status, elapsed, masker_.Mask(outcome.error));
-      final_status = outcome.status;
-      bool retryable = outcome.status == StepStatus::kFailed || outcome.status == StepStatus::kTimedOut;
-      if (!retryable || attempt == attempts || cancel->emitted()) break;
-      const Millis delay = RetryDelay(cs.retry, attempt + 1);
-
-      Event(cs.id(), "retry",
-            "attempt " + std::to_string(attempt) + " " + StepStatusName(outcome.status) + "; attempt " +
-                std::to_string(attempt + 1) + " in " + FormatDuration(delay),
-            attempt, {{"delay_ms", delay.count()}, {"next_attempt", attempt + 1}});
-      if (progress_) progress_->Retrying(cs, attempt + 1, delay);
-      if (delay.count() > 0) {
-        auto t = std::make_shared<asio::steady_timer>(io_);
-        t->expires_after(delay);
-        cancel->Connect([t] { t->cancel(); });
-        boost::system::error_code ec;
-        co_await t->async_wait(asio::redirect_error(use_awaitable, ec));
-        if (cancel->emitted()) break;
-      }
-    }
-    if (!not_runnable.empty()) {
-      outcome.error = not_runnable;
-      int64_t now = journal::NowMicros();
-      RecordAttempt(s, 1, StepStatus::kFailed, now, now, std::nullopt, {}, outcome.error, nullptr);
-      Event(cs.id(), "step_finished", "failed: " + outcome.error, 1, {{"status", "failed"}});
-      if (progress_) progress_->StepFinished(cs, 1, StepStatus::kFailed, Millis(0), outcome.error);
-      final_status = StepStatus::kFailed;
-    }
-    running_.erase(s);
-    StepResultValues result;
-    result.status = StepStatusName(final_status);
-    result.exit_code = outcome.exit_code;
-    result.outputs = outcome.outputs;
-    values_.steps[cs.id()] = std::move(result);
-    plan_.Finish(s, final_status);
-    Wake();
-  }
-
-  // --- Cancellation ----------------------------------------------------------
-  void CancelRunning(bool include_finally) {
-    auto copy = running_;
-    for (auto& [s, signal] : copy)
-      if (include_finally || rb_.steps[s].block != Block::kFinally) signal->Emit();
-  }
-
-  void JournalBroken() {
-    if (journal_broken_) return;
-    spdlog::error("journal write failed: {}", journal_.writer_status().message());
-    journal_broken_ = true;
-    summary.error = "the journal cannot record this run any more (" + journal_.writer_status().message() +
-                    "); no further steps are started";
+void RunExecution::RecordFinding(const CompiledStep& cs, int attempt, Level level, const std::string& message,
+                                 const std::string& value, const std::string& threshold) {
+  if (level == Level::kOk) return;
+  journal::FindingRecord f;
+  f.run_id = run_id_;
+  f.step_id = cs.id();
+  f.level = level == Level::kCritical  ? journal::FindingLevel::kCritical
+            : level == Level::kWarning ? journal::FindingLevel::kWarning
+                                       : journal::FindingLevel::kInfo;
+  f.message = masker_.Mask(message);
+  f.value = masker_.Mask(value);
+  f.threshold = threshold;
+  f.ts_us = journal::NowMicros();
+  findings_.push_back(boost::json::object{{"step", cs.id()},
+                                          {"level", LevelName(level)},
+                                          {"message", f.message},
+                                          {"value", f.value},
+                                          {"threshold", threshold}});
+  journal_.AddFinding(std::move(f));
+  Event(cs.id(), "finding", std::string(LevelName(level)) + ": " + message, attempt,
+        {{"level", LevelName(level)}, {"value", value}, {"threshold", threshold}});
+  if (progress_)
+    progress_->Notice(std::string(LevelName(level)) + " finding from " + cs.id() + ": " + masker_.Mask(message));
+  FailOn fail_on = rb_.spec.fail_on;
+  bool fails = (fail_on == FailOn::kWarning && (level == Level::kWarning || level == Level::kCritical)) ||
+               (fail_on == FailOn::kCritical && level == Level::kCritical);
+  if (fails && failing_finding_.empty()) {
+    failing_finding_ = std::string(LevelName(level)) + " finding from step '" + cs.id() + "': " + message;
     plan_.FailRun();
-    plan_.Cancel();
+  }
+}
+
+void RunExecution::SkipStep(int s, const std::string& reason) {
+  const CompiledStep& cs = rb_.steps[s];
+  spdlog::debug("skip step '{}': {}", cs.id(), reason);
+  int64_t now = journal::NowMicros();
+  int attempt = NextAttempt(s);
+  RecordAttempt(s, attempt, StepStatus::kSkipped, now, now, std::nullopt, {}, reason, nullptr);
+  Event(cs.id(), "step_skipped", "skipped: " + reason, attempt);
+  plan_.Skip(s);
+  values_.steps[cs.id()] = StepResultValues{"skipped", std::nullopt, {}};
+  if (progress_) progress_->StepSkipped(cs, reason);
+}
+
+void RunExecution::FailWithoutRunning(int s, const std::string& error) {
+  const CompiledStep& cs = rb_.steps[s];
+  int64_t now = journal::NowMicros();
+  int attempt = NextAttempt(s);
+  RecordAttempt(s, attempt, StepStatus::kFailed, now, now, std::nullopt, {}, error, nullptr);
+  Event(cs.id(), "step_finished", "failed: " + error, attempt, {{"status", "failed"}});
+  if (plan_.status(s) == StepStatus::kPending) plan_.Start(s);
+  plan_.Finish(s, StepStatus::kFailed);
+  values_.steps[cs.id()] = StepResultValues{"failed", std::nullopt, {}};
+  if (progress_) progress_->StepFinished(cs, attempt, StepStatus::kFailed, Millis(0), error);
+}
+
+std::map<std::string, std::string> RunExecution::StepEnv(const CompiledStep& cs, int attempt, std::string& error) {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    std::string k = kv.substr(0, eq);
+    if (k.starts_with("RUNBOOK_")) continue;  // ours are set below, not inherited
+    env[k] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : values_.env) env[k] = v;
+  std::map<std::string, std::string> step_env;
+  for (const auto* list : {&rb_.spec.defaults.env, &cs.spec->env}) {
+    for (const auto& e : *list) {
+      auto r = Render(e.value);
+      if (!r.ok()) {
+        error = "env '" + e.name + "': " + r.status().message();
+        return env;
+      }
+      step_env[e.name] = *r;
+    }
+  }
+  for (const auto& [k, v] : step_env) env[k] = v;
+  env["RUNBOOK_RUN_ID"] = run_id_;
+  env["RUNBOOK_INCIDENT"] = incident_;
+  env["RUNBOOK_RUNBOOK"] = rb_.spec.name;
+  env["RUNBOOK_STEP_ID"] = cs.id();
+  env["RUNBOOK_ATTEMPT"] = std::to_string(attempt);
+  for (const auto& [k, v] : values_.params) env["RUNBOOK_PARAM_" + std::string(k)] = expr::ToDisplayString(v);
+  return env;
+}
+
+// Applies the step's extraction rules to its text outputs.
+Status RunExecution::Extract(const CompiledStep& cs, StepOutcome& outcome, const Capture& cap) {
+  for (const auto& rule : cs.spec->outputs) {
+    std::string text;
+    if (rule.from == "stdout") {
+      text = cap.kept(OutputStream::kStdout);
+    } else if (rule.from == "stderr") {
+      text = cap.kept(OutputStream::kStderr);
+    } else if (auto it = outcome.outputs.find(rule.from); it != outcome.outputs.end() && it->value().is_string()) {
+      text = std::string(it->value().get_string());
+    }
+    auto v = ExtractOutput(rule, text);
+    if (!v.ok()) return v.status();
+    outcome.outputs[rule.name] = *v;
+  }
+  return Status::Ok();
+}
+
+void RunExecution::FinishStep(int s, StepStatus status, const StepOutcome& outcome) {
+  running_.erase(s);
+  StepResultValues result;
+  result.status = StepStatusName(status);
+  result.exit_code = outcome.exit_code;
+  result.outputs = outcome.outputs;
+  values_.steps[rb_.steps[s].id()] = std::move(result);
+  plan_.Finish(s, status);
+  Wake();
+}
+
+awaitable<void> RunExecution::RunStep(int s) {
+  const CompiledStep& cs = rb_.steps[s];
+  StepOutcome outcome;
+  auto cancel = std::make_shared<CancelSignal>();
+  running_[s] = cancel;
+  if (plan_.cancelled() && cs.block != Block::kFinally) cancel->Emit();
+  const bool is_approval = cs.spec->type == "approval";
+  StepExecutor* executor = executors_.Find(cs.spec->type);
+  auto fail_now = [&](const std::string& error) {
+    outcome.error = error;
+    int attempt = NextAttempt(s);
+    int64_t now = journal::NowMicros();
+    RecordAttempt(s, attempt, StepStatus::kFailed, now, now, std::nullopt, {}, error, nullptr);
+    Event(cs.id(), "step_finished", "failed: " + error, attempt, {{"status", "failed"}});
+    if (progress_) progress_->StepFinished(cs, attempt, StepStatus::kFailed, Millis(0), masker_.Mask(error));
+    FinishStep(s, StepStatus::kFailed, outcome);
+  };
+  if (!executor && !is_approval) {
+    fail_now("step type '" + cs.spec->type + "' cannot be executed by this version of runbook");
+    co_return;
+  }
+
+  if (auto approval = ApprovalOf(cs)) {
+    int attempt = attempts_used_[s] + 1;
+    Gate g = co_await ApprovalGate(s, *approval, attempt, *cancel, outcome);
+    switch (g) {
+      case Gate::kProceed: break;
+      case Gate::kParked: co_return;  // stays waiting; the run pauses when nothing else can run
+      case Gate::kRejected: fail_now(outcome.error); co_return;
+      case Gate::kBroken:
+        fail_now("not started: " + journal_.writer_status().message());
+        JournalBroken();
+        co_return;
+      case Gate::kCancelled: {
+        int a = NextAttempt(s);
+        int64_t now = journal::NowMicros();
+        RecordAttempt(s, a, StepStatus::kCancelled, now, now, std::nullopt, {}, "cancelled while waiting for approval",
+                      nullptr);
+        Event(cs.id(), "step_finished", "cancelled while waiting for approval", a, {{"status", "cancelled"}});
+        FinishStep(s, StepStatus::kCancelled, outcome);
+        co_return;
+      }
+    }
+    if (is_approval) {
+      // The decision is the step's result.
+      int a = NextAttempt(s);
+      int64_t now = journal::NowMicros();
+      RecordAttempt(s, a, StepStatus::kSucceeded, now, now, std::nullopt, outcome.outputs, "", nullptr);
+      Event(cs.id(), "step_finished", "succeeded: approved by " +
+                                          std::string(outcome.outputs["approved_by"].as_string()),
+            a, {{"status", "succeeded"}});
+      if (progress_) progress_->StepFinished(cs, a, StepStatus::kSucceeded, Millis(0), "");
+      FinishStep(s, StepStatus::kSucceeded, outcome);
+      co_return;
+    }
+    outcome = StepOutcome{};
+  }
+
+  StepStatus final_status = StepStatus::kFailed;
+  const auto repeat_deadline = cs.spec->repeat ? Clock::now() + cs.spec->repeat->max : Clock::time_point::max();
+  while (true) {
+    final_status = co_await RunAttempts(s, *executor, cancel, outcome);
+    if (final_status == StepStatus::kWaiting) co_return;  // parked (a child run waits)
+    if (!cs.spec->repeat || final_status != StepStatus::kSucceeded || cancel->emitted()) break;
+    const RepeatSpec& rep = *cs.spec->repeat;
+    auto done = RepeatSatisfied(cs, outcome);
+    if (!done.ok() || *done) {
+      if (!done.ok()) {
+        final_status = StepStatus::kFailed;
+        outcome.error = "repeat: cannot evaluate 'until': " + done.status().message();
+      }
+      break;
+    }
+    if (Clock::now() + rep.every > repeat_deadline) {
+      final_status = StepStatus::kFailed;
+      outcome.error = "repeat: '" + rep.until + "' still false after " + FormatDuration(rep.max);
+      break;
+    }
+    Event(cs.id(), "repeat", "'" + rep.until + "' is false; running again in " + FormatDuration(rep.every),
+          attempts_used_[s], {{"every_ms", rep.every.count()}});
+    auto t = std::make_shared<asio::steady_timer>(io_);
+    t->expires_after(rep.every);
+    cancel->Connect([t] { t->cancel(); });
+    boost::system::error_code ec;
+    co_await t->async_wait(asio::redirect_error(use_awaitable, ec));
+    if (cancel->emitted()) {
+      final_status = StepStatus::kCancelled;
+      outcome.error = "cancelled";
+      break;
+    }
+  }
+  if (cs.spec->repeat && final_status != StepStatus::kSucceeded && outcome.error.starts_with("repeat:")) {
+    // The last attempt succeeded as a process, but the step did not reach its condition.
+    int a = attempts_used_[s];
+    int64_t now = journal::NowMicros();
+    RecordAttempt(s, a, final_status, std::nullopt, now, outcome.exit_code, {}, outcome.error, nullptr);
+    boost::json::object data = {{"status", StepStatusName(final_status)}};
+    if (outcome.exit_code) data["exit_code"] = *outcome.exit_code;  // as in the attempt row
+    Event(cs.id(), "step_finished", "failed: " + outcome.error, a, std::move(data));
+    if (progress_) progress_->StepFinished(cs, a, final_status, Millis(0), masker_.Mask(outcome.error));
+  }
+  FinishStep(s, final_status, outcome);
+}
+
+Result<bool> RunExecution::RepeatSatisfied(const CompiledStep& cs, const StepOutcome& outcome) {
+  StepResultValues self{"succeeded", outcome.exit_code, outcome.outputs};
+  auto saved = values_.steps.find(cs.id()) != values_.steps.end()
+                   ? std::optional<StepResultValues>(values_.steps[cs.id()])
+                   : std::nullopt;
+  values_.steps[cs.id()] = self;
+  auto e = expr::ParseCondition(cs.spec->repeat->until);
+  auto v = e.ok() ? expr::Evaluate(*e, values_) : Result<boost::json::value>(e.status());
+  if (saved) values_.steps[cs.id()] = *saved; else values_.steps.erase(cs.id());
+  if (!v.ok()) return v.status();
+  return expr::Truthy(*v);
+}
+
+awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
+                                                const std::shared_ptr<CancelSignal>& cancel, StepOutcome& outcome) {
+  const CompiledStep& cs = rb_.steps[s];
+  const int attempts = std::max(1, cs.retry.attempts);
+  StepStatus final_status = StepStatus::kFailed;
+  const boost::json::object* previous = nullptr;
+  if (auto it = prior_.find(cs.id()); it != prior_.end()) previous = &it->second.outputs;
+  for (int round = 1; round <= attempts; ++round) {
+    const int attempt = NextAttempt(s);
+    const int64_t started = journal::NowMicros();
+    auto t0 = Clock::now();
+    RecordAttempt(s, attempt, StepStatus::kRunning, started, std::nullopt, std::nullopt, {}, "", nullptr);
+    Event(cs.id(), "step_started",
+          attempts > 1 ? "attempt " + std::to_string(round) + " of " + std::to_string(attempts) : "started", attempt);
+    Status durable = co_await SyncJournal(journal_);
+    if (!durable.ok()) {
+      outcome = StepOutcome{StepStatus::kFailed, std::nullopt, {}, "not started: " + durable.message()};
+      JournalBroken();
+      co_return StepStatus::kFailed;
+    }
+    if (progress_) progress_->StepStarted(cs, attempt);
+
+    Capture cap(journal_, masker_, run_id_, cs, attempt, progress_);
+    std::string env_error;
+    StepContext ctx;
+    ctx.io = io_.get_executor();
+    ctx.runbook = &rb_;
+    ctx.step = &cs;
+    ctx.values = &values_;
+    ctx.run_id = run_id_;
+    ctx.attempt = attempt;
+    ctx.env = StepEnv(cs, attempt, env_error);
+    ctx.timeout = cs.timeout;
+    ctx.kill_grace = req_.kill_grace;
+    ctx.output = &cap;
+    ctx.children = this;
+    ctx.run_so_far = [this] {
+      RunSoFar r;
+      r.status = plan_.cancelled() && !timed_out_ ? "cancelling" : plan_.failed() ? "failing" : "running";
+      r.findings = findings_;
+      return r;
+    };
+    ctx.previous_outputs = previous;
+    ctx.warn = [this, &cs, attempt](const std::string& w) { Event(cs.id(), "warning", w, attempt); };
+    ctx.finding = [this, &cs, attempt](Level level, const std::string& message, const std::string& value,
+                                       const std::string& threshold) {
+      RecordFinding(cs, attempt, level, message, value, threshold);
+    };
+
+    // The attempt's own cancel signal: the step's (run cancelled) or its timeout.
+    // Shared: the run's signal keeps the callback after this attempt ends.
+    auto attempt_cancel = std::make_shared<CancelSignal>();
+    bool attempt_timed_out = false;
+    cancel->Connect([attempt_cancel] { attempt_cancel->Emit(); });
+    ctx.cancel = attempt_cancel.get();
+    asio::steady_timer timeout_timer(io_);
+    if (cs.timeout) {
+      timeout_timer.expires_after(*cs.timeout);
+      timeout_timer.async_wait([&](boost::system::error_code ec) {
+        if (ec) return;
+        attempt_timed_out = true;
+        attempt_cancel->Emit();
+      });
+    }
+    if (!env_error.empty()) {
+      outcome = StepOutcome{StepStatus::kFailed, std::nullopt, {}, env_error};
+    } else {
+      outcome = co_await executor.Execute(ctx);
+    }
+    timeout_timer.cancel();
+    cap.Finish();
+    if (outcome.status == StepStatus::kWaiting) {
+      Park(s, attempt, outcome.outputs, outcome.error);
+      co_return StepStatus::kWaiting;
+    }
+    if (attempt_timed_out && outcome.status != StepStatus::kSucceeded) {
+      outcome.status = StepStatus::kTimedOut;
+      outcome.error = "timed out after " + FormatDuration(*cs.timeout);
+      Event(cs.id(), "timeout", outcome.error, attempt);
+    } else if (cancel->emitted() && outcome.status == StepStatus::kCancelled) {
+      outcome.error = outcome.error.empty() ? "cancelled" : outcome.error;
+    }
+    if (outcome.status == StepStatus::kSucceeded) {
+      Status ex = Extract(cs, outcome, cap);
+      if (!ex.ok()) {
+        outcome.status = StepStatus::kFailed;
+        outcome.error = ex.message();
+      }
+    }
+    // Text outputs are offered to expressions (bounded copies).
+    if (cs.type && (cs.spec->type == "shell" || cs.spec->type == "exec")) {
+      outcome.outputs["stdout"] = cap.kept(OutputStream::kStdout);
+      outcome.outputs["stderr"] = cap.kept(OutputStream::kStderr);
+      if (outcome.exit_code) outcome.outputs["exit_code"] = *outcome.exit_code;
+    }
+    auto elapsed = std::chrono::duration_cast<Millis>(Clock::now() - t0);
+    // Journal the outputs without the bulky text (it is in the output chunks).
+    boost::json::object journaled = outcome.outputs;
+    journaled.erase("stdout");
+    journaled.erase("stderr");
+    journaled.erase("body");  // the http step journals its excerpts as output
+    RecordAttempt(s, attempt, outcome.status, started, journal::NowMicros(), outcome.exit_code, journaled,
+                  outcome.error, &cap);
+    boost::json::object data = {{"status", StepStatusName(outcome.status)}, {"duration_ms", elapsed.count()}};
+    if (outcome.exit_code) data["exit_code"] = *outcome.exit_code;
+    // The output digests are in the chained event, so the hash chain covers the output too.
+    data["stdout_bytes"] = cap.bytes(OutputStream::kStdout);
+    data["stdout_sha256"] = cap.sha256(OutputStream::kStdout);
+    data["stderr_bytes"] = cap.bytes(OutputStream::kStderr);
+    data["stderr_sha256"] = cap.sha256(OutputStream::kStderr);
+    Event(cs.id(), "step_finished",
+          std::string(StepStatusName(outcome.status)) + (outcome.error.empty() ? "" : ": " + outcome.error), attempt,
+          data);
+    if (progress_) progress_->StepFinished(cs, attempt, outcome.status, elapsed, masker_.Mask(outcome.error));
+    final_status = outcome.status;
+    bool retryable = outcome.status == StepStatus::kFailed || outcome.status == StepStatus::kTimedOut;
+    if (!retryable || round == attempts || cancel->emitted()) break;
+    const Millis delay = RetryDelay(cs.retry, round + 1);
+
+    Event(cs.id(), "retry",
+          "attempt " + std::to_string(round) + " " + StepStatusName(outcome.status) + "; attempt " +
+              std::to_string(round + 1) + " in " + FormatDuration(delay),
+          attempt, {{"delay_ms", delay.count()}, {"next_attempt", attempt + 1}});
+    if (progress_) progress_->Retrying(cs, attempt + 1, delay);
+    if (delay.count() > 0) {
+      auto t = std::make_shared<asio::steady_timer>(io_);
+      t->expires_after(delay);
+      cancel->Connect([t] { t->cancel(); });
+      boost::system::error_code ec;
+      co_await t->async_wait(asio::redirect_error(use_awaitable, ec));
+      if (cancel->emitted()) break;
+    }
+  }
+  co_return final_status;
+}
+
+// --- Cancellation ------------------------------------------------------------
+void RunExecution::CancelRunning(bool include_finally) {
+  auto copy = running_;
+  for (auto& [s, signal] : copy)
+    if (include_finally || rb_.steps[s].block != Block::kFinally) signal->Emit();
+}
+
+void RunExecution::CancelRun() {
+  plan_.Cancel();
+  CancelRunning(false);
+  CancelParked();
+  Wake();
+}
+
+void RunExecution::JournalBroken() {
+  if (journal_broken_) return;
+  spdlog::error("journal write failed: {}", journal_.writer_status().message());
+  journal_broken_ = true;
+  summary.error = "the journal cannot record this run any more (" + journal_.writer_status().message() +
+                  "); no further steps are started";
+  plan_.FailRun();
+  plan_.Cancel();
+  CancelRunning(true);
+  CancelParked();
+}
+
+void RunExecution::WatchSignals() {
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  signals_.async_wait([this](boost::system::error_code ec, int signo) { OnSignal(ec, signo); });
+}
+
+void RunExecution::OnSignal(boost::system::error_code ec, int signo) {
+  if (ec) return;
+  const char* name = signo == SIGINT ? "SIGINT" : "SIGTERM";
+  if (signal_ == 0) {
+    signal_ = signo;
+    Event("", "cancel", std::string("received ") + name + "; cancelling running steps, then running 'finally'");
+    if (progress_)
+      progress_->Notice(std::string("received ") + name +
+                        ": cancelling; 'finally' steps still run (send again to cancel them too)");
+    CancelRun();
+  } else {
+    Event("", "cancel", std::string("received ") + name + " again; cancelling 'finally' steps too");
     CancelRunning(true);
   }
+  Wake();
+  signals_.async_wait([this](boost::system::error_code e, int n) { OnSignal(e, n); });
+}
 
-  void WatchSignals() {
-    signals_.add(SIGINT);
-    signals_.add(SIGTERM);
-    signals_.async_wait([this](boost::system::error_code ec, int signo) { OnSignal(ec, signo); });
-  }
-
-  void OnSignal(boost::system::error_code ec, int signo) {
+void RunExecution::WatchRunTimeout(Millis limit) {
+  run_timer_.expires_after(limit);
+  run_timer_.async_wait([this, limit](boost::system::error_code ec) {
     if (ec) return;
-    const char* name = signo == SIGINT ? "SIGINT" : "SIGTERM";
-    if (signal_ == 0) {
-      signal_ = signo;
-      Event("", "cancel", std::string("received ") + name + "; cancelling running steps, then running 'finally'");
-      if (progress_) progress_->Notice(std::string("received ") + name + ": cancelling; 'finally' steps still run (send again to cancel them too)");
-      plan_.Cancel();
-      CancelRunning(false);
-    } else {
-      Event("", "cancel", std::string("received ") + name + " again; cancelling 'finally' steps too");
-      CancelRunning(true);
-    }
-    Wake();
-    signals_.async_wait([this](boost::system::error_code e, int n) { OnSignal(e, n); });
-  }
+    timed_out_ = true;
+    Event("", "timeout", "run timed out after " + FormatDuration(limit) + "; cancelling running steps");
+    plan_.FailRun();
+    CancelRun();
+  });
+}
 
-  void WatchRunTimeout(Millis limit) {
-    run_timer_.expires_after(limit);
-    run_timer_.async_wait([this, limit](boost::system::error_code ec) {
-      if (ec) return;
-      timed_out_ = true;
-      Event("", "timeout", "run timed out after " + FormatDuration(limit) + "; cancelling running steps");
-      plan_.FailRun();
-      plan_.Cancel();
-      CancelRunning(false);
-      Wake();
-    });
-  }
+}  // namespace internal
 
-  asio::io_context& io_;
-  journal::Journal& journal_;
-  const ExecutorRegistry& executors_;
-  ProgressSink* progress_;
-  const RunRequest& req_;
-  const CompiledRunbook& rb_;
-  Plan plan_;
-  ValueContext values_;
-  Masker masker_;
-  std::vector<std::string> short_secrets_;
-  int max_parallel_ = 1;
-  std::string actor_;
-  std::string run_id_;
-  std::chrono::system_clock::time_point started_;
-  std::deque<int> launch_queue_;
-  std::unordered_map<int, std::shared_ptr<CancelSignal>> running_;
-  asio::steady_timer wake_;
-  bool woken_ = false;
-  asio::steady_timer run_timer_;
-  asio::signal_set signals_;
-  int signal_ = 0;
-  bool timed_out_ = false;
-  bool journal_broken_ = false;
-  bool ended_ = false;
-  std::string failing_finding_;  // the first finding at or above fail_on
-  asio::steady_timer* ticker_ = nullptr;
-};
-
-}  // namespace
+namespace asio = boost::asio;
 
 RunSummary Runner::Run(const RunRequest& request) {
   asio::io_context& io = io_;
   io.restart();
-  RunExecution run(io, journal_, executors_, progress_, request);
+  internal::RunExecution run(io, journal_, executors_, progress_, request);
   std::exception_ptr failure;
   asio::co_spawn(io, run.Main(), [&failure](std::exception_ptr e) { failure = e; });
   io.run();

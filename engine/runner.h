@@ -8,7 +8,10 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <functional>
 #include <map>
+#include <memory>
+#include <vector>
 #include <string>
 
 #include "engine/compiler.h"
@@ -41,6 +44,47 @@ class ProgressSink {
   virtual void Tick() {}
 };
 
+// A human decision asked for on a terminal (or answered in advance by
+// --yes). Ask() is called on the run's thread and must not block it: the
+// answer comes later through `done`, on any thread (the runner posts it
+// back). The CLI implements it; without one, an approval pauses the run.
+struct ApprovalQuestion {
+  std::string run_id;
+  std::string step_id;
+  std::string prompt;
+  std::vector<std::string> approvers;  // empty: anyone
+  std::vector<ParamSpec> inputs;
+  int min_approvals = 1;
+  std::vector<std::string> approved_by;  // decisions so far
+};
+struct ApprovalAnswer {
+  bool answered = false;  // false: nobody here may or can decide; the run waits
+  bool approved = false;
+  std::string approver;   // the name decided with
+  boost::json::object inputs;
+  std::string comment;
+  std::string why_not;    // when !answered, for the timeline
+};
+class ApprovalPrompter {
+ public:
+  virtual ~ApprovalPrompter() = default;
+  virtual void Ask(const ApprovalQuestion& question, std::function<void(ApprovalAnswer)> done) = 0;
+};
+
+// What a child run needs that only the caller knows: the catalog, the site
+// profile, the secrets. Returns the compiled child with its validated
+// parameters, or the problems as one message.
+struct ChildRunbook {
+  std::shared_ptr<const CompiledRunbook> runbook;
+  boost::json::object params;
+  std::map<std::string, std::string> secrets;
+  std::map<std::string, std::string> missing_secrets;
+};
+// `caller_path`: the calling runbook's file; its directory is searched
+// before the catalog (docs/runbook-format.md, `runbook`).
+using ChildRunbookLoader = std::function<Result<ChildRunbook>(
+    const std::string& name, const boost::json::object& params, const std::string& caller_path)>;
+
 struct RunRequest {
   const CompiledRunbook* runbook = nullptr;
   boost::json::object params;
@@ -53,14 +97,27 @@ struct RunRequest {
   int max_parallel = 0;    // 0 = number of CPUs
   Millis kill_grace{std::chrono::seconds(10)};
   bool handle_signals = true;  // SIGINT/SIGTERM cancel the run
+  // Resume (SPEC.md §2 `runbook resume`): continue this run instead of
+  // starting one. Steps whose last attempt succeeded keep their results
+  // (read back from the journal) unless they are `resume_from` or downstream
+  // of it; everything else runs again, attempt numbers continuing.
+  std::string resume_run_id;
+  std::string resume_from;     // "" = only what did not succeed
+  std::string resume_note;     // journaled with the resume (e.g. "runbook changed: ...")
+  ApprovalPrompter* prompter = nullptr;  // null: approvals pause the run
+  ChildRunbookLoader child_loader;       // unset: `runbook` steps fail
+  int depth = 0;                         // nesting of child runs
+  std::vector<std::string> ancestors;    // runbook names of the parents (cycle guard)
 };
 
 struct RunSummary {
   std::string run_id;
+  // kWaiting: paused for an approval (exit code 3); `waiting_steps` says which.
   journal::RunStatus status = journal::RunStatus::kFailed;
   int exit_code = 1;  // SPEC.md §2
   std::string error;
   boost::json::object outputs;
+  std::vector<std::string> waiting_steps;
 };
 
 class Runner {

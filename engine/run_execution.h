@@ -1,0 +1,183 @@
+// RunExecution: one run (or resumed run, or child run) in progress — the
+// private implementation behind Runner (runner.h). Internal to engine/: only
+// runner.cc, run_approval.cc and run_children.cc include it, because it pulls
+// in Asio. Its methods are split across those files by concern (scheduling
+// and attempts; approvals and pausing; resume and child runs).
+//
+// Lives on the run's io_context thread; a child run is another RunExecution
+// on the same thread, awaited by its parent's `runbook` step.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/executor.h"
+#include "engine/masker.h"
+#include "engine/plan.h"
+#include "engine/runner.h"
+#include "engine/values.h"
+#include "journal/journal.h"
+
+namespace runbook::internal {
+
+using Clock = std::chrono::steady_clock;
+
+// Durability barrier as an awaitable: completes on the io thread once
+// everything journaled so far is committed.
+boost::asio::awaitable<Status> SyncJournal(journal::Journal& j);
+
+// One stream's capture for one attempt.
+struct StreamCapture;
+
+// Everything one attempt writes: masks, journals in chunks, counts, hashes,
+// keeps a bounded copy for outputs.
+class Capture : public OutputSinkBase {
+ public:
+  Capture(journal::Journal& j, const Masker& masker, std::string run_id, const CompiledStep& step, int attempt,
+          ProgressSink* progress);
+  ~Capture() override;
+  boost::asio::awaitable<void> Write(OutputStream stream, std::string_view data) override;
+  void Finish();
+  const std::string& kept(OutputStream s) const;
+  int64_t bytes(OutputStream s) const;
+  std::string sha256(OutputStream s) const;
+
+ private:
+  void Emit(OutputStream stream, StreamCapture& c, std::string text);
+  journal::Journal& journal_;
+  std::string run_id_;
+  const CompiledStep& step_;
+  int attempt_;
+  ProgressSink* progress_;
+  std::unique_ptr<StreamCapture> out_, err_;
+};
+
+// What a resumed run knew about a step before (its last attempt).
+struct PriorStep {
+  int last_attempt = 0;
+  journal::AttemptStatus status = journal::AttemptStatus::kPending;
+  std::optional<int> exit_code;
+  boost::json::object outputs;
+  bool rejected = false;  // its approval was rejected: a decision, not a failure to retry
+};
+
+class RunExecution : public ChildRuns {
+ public:
+  RunExecution(boost::asio::io_context& io, journal::Journal& j, const ExecutorRegistry& executors,
+               ProgressSink* progress, const RunRequest& req);
+
+  RunSummary summary;
+
+  boost::asio::awaitable<void> Main();
+  // A parent cancels its child run (the child's `runbook` step was cancelled).
+  void CancelFromParent();
+  // ChildRuns.
+  boost::asio::awaitable<ChildRunResult> Run(const ChildRunRequest& request, CancelSignal& cancel) override;
+
+ private:
+  // --- runner.cc: the run's life, scheduling, attempts ----------------------
+  void Event(const std::string& step, const std::string& kind, const std::string& message,
+             std::optional<int> attempt = std::nullopt, boost::json::object data = {});
+  boost::asio::awaitable<bool> Begin();
+  bool InitValues();
+  boost::asio::awaitable<void> Abort(const std::string& error);
+  boost::asio::awaitable<void> Ticker();
+  boost::asio::awaitable<void> End();
+  void Wake();
+  boost::asio::awaitable<void> WaitForWake();
+  Result<std::string> Render(const std::string& text);
+  void Schedule();
+  void Decide(int s);
+  void RecordAttempt(int s, int attempt, StepStatus status, std::optional<int64_t> started,
+                     std::optional<int64_t> finished, std::optional<long long> exit_code,
+                     const boost::json::object& outputs, const std::string& error, const Capture* cap);
+  void RecordFinding(const CompiledStep& cs, int attempt, Level level, const std::string& message,
+                     const std::string& value, const std::string& threshold);
+  void SkipStep(int s, const std::string& reason);
+  void FailWithoutRunning(int s, const std::string& error);
+  void FinishStep(int s, StepStatus status, const StepOutcome& outcome);
+  std::map<std::string, std::string> StepEnv(const CompiledStep& cs, int attempt, std::string& error);
+  Status Extract(const CompiledStep& cs, StepOutcome& outcome, const Capture& cap);
+  boost::asio::awaitable<void> RunStep(int s);
+  // Runs attempts (with retries) until one succeeds or they are used up.
+  boost::asio::awaitable<StepStatus> RunAttempts(int s, StepExecutor& executor,
+                                                 const std::shared_ptr<CancelSignal>& cancel, StepOutcome& outcome);
+  // `repeat:` — whether the step's `until` holds over its latest outcome.
+  Result<bool> RepeatSatisfied(const CompiledStep& cs, const StepOutcome& outcome);
+  int NextAttempt(int s) { return ++attempts_used_[s]; }
+  void CancelRunning(bool include_finally);
+  void CancelRun();
+  void JournalBroken();
+  void WatchSignals();
+  void OnSignal(boost::system::error_code ec, int signo);
+  void WatchRunTimeout(Millis limit);
+
+  // --- run_approval.cc: approvals and pausing ---------------------------------
+  enum class Gate { kProceed, kRejected, kParked, kCancelled, kBroken };
+  // Decides whether step `s` may run: decisions in the journal, a prompt,
+  // the approval's timeout. kProceed fills `outcome.outputs` with the
+  // decision (approved_by, decision, comment, inputs); kRejected sets
+  // `outcome.error`.
+  boost::asio::awaitable<Gate> ApprovalGate(int s, const ApprovalSpec& spec, int attempt, CancelSignal& cancel,
+                                            StepOutcome& outcome);
+  boost::asio::awaitable<std::optional<ApprovalAnswer>> Ask(const ApprovalQuestion& q, std::optional<Millis> limit,
+                                                            CancelSignal& cancel);
+  // The step stays `waiting` in the journal; the run pauses once nothing
+  // else can run.
+  void Park(int s, int attempt, const boost::json::object& outputs, const std::string& why);
+  void CancelParked();
+  std::optional<ApprovalSpec> ApprovalOf(const CompiledStep& cs) const;
+
+  // --- run_children.cc: resume and child runs -------------------------------
+  boost::asio::awaitable<bool> BeginResume();
+  Status LoadPrior();
+  void RestoreSteps();
+
+  boost::asio::io_context& io_;
+  journal::Journal& journal_;
+  const ExecutorRegistry& executors_;
+  ProgressSink* progress_;
+  const RunRequest& req_;
+  const CompiledRunbook& rb_;
+  Plan plan_;
+  ValueContext values_;
+  Masker masker_;
+  std::vector<std::string> short_secrets_;
+  int max_parallel_ = 1;
+  std::string actor_;
+  std::string run_id_;
+  std::string incident_;
+  std::chrono::system_clock::time_point started_;
+  std::deque<int> launch_queue_;
+  std::unordered_map<int, std::shared_ptr<CancelSignal>> running_;
+  std::vector<int> attempts_used_;  // per step: the highest attempt number journaled
+  std::map<int, int> parked_;       // step -> attempt, waiting for a decision from outside
+  std::unordered_map<std::string, PriorStep> prior_;  // resume: by step id
+  boost::asio::steady_timer wake_;
+  bool woken_ = false;
+  boost::asio::steady_timer run_timer_;
+  boost::asio::signal_set signals_;
+  int signal_ = 0;
+  bool timed_out_ = false;
+  bool journal_broken_ = false;
+  bool ended_ = false;
+  bool cancelled_by_parent_ = false;
+  int restored_ = 0;  // resume: steps that kept their results
+  std::string failing_finding_;  // the first finding at or above fail_on
+  boost::json::array findings_;  // so far, masked (for RunSoFar)
+  boost::asio::steady_timer* ticker_ = nullptr;
+};
+
+}  // namespace runbook::internal

@@ -2,7 +2,10 @@
 # Installs what runbook needs from Debian 12 packages (run as root).
 #   install-deps.sh          build + run
 #   install-deps.sh --test   also what the test suite needs (Graphviz for the
-#                            graph test, clang for the fuzz smoke run)
+#                            graph test, clang for the fuzz smoke run, MariaDB
+#                            and Redis servers for the shipped runbooks' tests,
+#                            started by scripts/test-env.sh, not as services;
+#                            Chromium to render the HTML export headless)
 set -euo pipefail
 packages=(
   # build
@@ -14,7 +17,7 @@ packages=(
   tzdata procps curl sqlite3 ca-certificates mariadb-client redis-tools
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(graphviz clang python3 python3-yaml)
+  packages+=(graphviz clang python3 python3-yaml mariadb-server redis-server chromium)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -4,12 +4,22 @@
 #   2. a short libFuzzer smoke run of every fuzz target (clang),
 #   3. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 #      (build-asan/), unless RUNBOOK_SKIP_ASAN=1.
+# The shipped runbooks' tests run against real MariaDB, Redis and a web
+# fixture that scripts/test-env.sh starts on 127.0.0.1 and stops at the end.
 # Exits non-zero if anything fails; ctest's summary is printed last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test || exit 1
 jobs=$(nproc)
 status=0
+
+# Real MariaDB, Redis and the web fixture on 127.0.0.1 for the shipped
+# runbooks' tests; shared by both suites, stopped on exit. Only the state
+# directory is exported: the credentials stay out of the other tests.
+echo "== test environment (MariaDB, Redis, web fixture) =="
+export RUNBOOK_TEST_ENV="${RUNBOOK_TEST_ENV:-${TMPDIR:-/tmp}/runbook-test-env-$(id -u)}"
+bash scripts/test-env.sh start || exit 1
+trap 'bash scripts/test-env.sh stop' EXIT
 
 echo "== build (Debug) =="
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null || exit 1

@@ -165,6 +165,7 @@ class RunExecution : public ChildRuns {
   std::vector<int> attempts_used_;  // per step: the highest attempt number journaled
   std::map<int, int> parked_;       // step -> attempt, waiting for a decision from outside
   std::unordered_map<std::string, PriorStep> prior_;  // resume: by step id
+  std::map<std::string, std::string> base_env_;        // the engine's environment, minus RUNBOOK_*
   boost::asio::steady_timer wake_;
   bool woken_ = false;
   boost::asio::steady_timer run_timer_;

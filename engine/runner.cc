@@ -494,15 +494,18 @@ void RunExecution::FailWithoutRunning(int s, const std::string& error) {
 }
 
 std::map<std::string, std::string> RunExecution::StepEnv(const CompiledStep& cs, int attempt, std::string& error) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv(*e);
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos) continue;
-    std::string k = kv.substr(0, eq);
-    if (k.starts_with("RUNBOOK_")) continue;  // ours are set below, not inherited
-    env[k] = kv.substr(eq + 1);
+  if (base_env_.empty()) {
+    // The engine's own environment, read once per run.
+    for (char** e = environ; e && *e; ++e) {
+      std::string_view kv(*e);
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos) continue;
+      std::string_view k = kv.substr(0, eq);
+      if (k.starts_with("RUNBOOK_")) continue;  // ours are set below, not inherited
+      base_env_.emplace(std::string(k), std::string(kv.substr(eq + 1)));
+    }
   }
+  std::map<std::string, std::string> env = base_env_;
   for (const auto& [k, v] : values_.env) env[k] = v;
   std::map<std::string, std::string> step_env;
   for (const auto* list : {&rb_.spec.defaults.env, &cs.spec->env}) {

@@ -45,7 +45,7 @@ GroupLock::~GroupLock() {
 }
 
 Result<std::unique_ptr<GroupLock>> GroupLock::Acquire(const std::string& journal_path, const ConcurrencySpec& spec,
-                                                      const std::string& runbook,
+                                                      const std::string& me,
                                                       const std::function<void(const std::string&)>& on_wait,
                                                       std::string& holder) {
   std::filesystem::path dir = journal_path + ".locks";
@@ -65,9 +65,9 @@ Result<std::unique_ptr<GroupLock>> GroupLock::Acquire(const std::string& journal
       if (errno != EINTR) return Status::IoError("cannot lock " + path + ": " + strerror(errno));
     }
   }
-  std::string me = runbook + " (pid " + std::to_string(getpid()) + ", " + journal::LocalActor() + ")\n";
+  std::string text = me + " (pid " + std::to_string(getpid()) + ", " + journal::LocalActor() + ")\n";
   if (ftruncate(fd, 0) == 0) {
-    ssize_t w = pwrite(fd, me.data(), me.size(), 0);
+    ssize_t w = pwrite(fd, text.data(), text.size(), 0);
     (void)w;  // the holder text is for messages only
   }
   return lock;

@@ -26,8 +26,9 @@ class GroupLock {
   // Takes the group's lock. kQueue waits for it (calling `on_wait` with the
   // holder once, first); kSkip and kFail return kBusy with `holder` filled.
   // Errors: the lock directory or file cannot be created or opened.
+  // `me` describes the run taking the lock, for the others' messages.
   static Result<std::unique_ptr<GroupLock>> Acquire(const std::string& journal_path, const ConcurrencySpec& spec,
-                                                    const std::string& runbook,
+                                                    const std::string& me,
                                                     const std::function<void(const std::string&)>& on_wait,
                                                     std::string& holder);
 

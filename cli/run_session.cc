@@ -66,7 +66,12 @@ int ExecuteRun(CliEnv& env, journal::Journal& journal, RunRequest req, const Ses
       journal.AppendEvent(std::move(e));
       (void)journal.SyncBlocking();
     };
-    auto acquired = GroupLock::Acquire(journal.path(), c, rb.spec.name, on_wait, holder);
+    // The run's id is known before the lock is taken, so that whoever finds
+    // the group busy is told which run holds it.
+    if (req.resume_run_id.empty() && req.new_run_id.empty()) req.new_run_id = journal::NewRunId();
+    const std::string me =
+        "run " + (req.resume_run_id.empty() ? req.new_run_id : req.resume_run_id) + " of " + rb.spec.name;
+    auto acquired = GroupLock::Acquire(journal.path(), c, me, on_wait, holder);
     if (!acquired.ok()) {
       env.Error(acquired.status().message());
       return kExitFailed;

@@ -187,7 +187,7 @@ void RunExecution::Event(const std::string& step, const std::string& kind, const
 }
 
 awaitable<bool> RunExecution::Begin() {
-  run_id_ = journal::NewRunId();
+  run_id_ = req_.new_run_id.empty() ? journal::NewRunId() : req_.new_run_id;
   incident_ = req_.incident.empty() ? run_id_ : req_.incident;
   summary.run_id = run_id_;
   started_ = std::chrono::system_clock::now();

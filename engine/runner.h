@@ -102,6 +102,7 @@ struct RunRequest {
   // (read back from the journal) unless they are `resume_from` or downstream
   // of it; everything else runs again, attempt numbers continuing.
   std::string resume_run_id;
+  std::string new_run_id;      // "" = generate (a new run's id, when the caller needs it first)
   std::string resume_from;     // "" = only what did not succeed
   std::string resume_note;     // journaled with the resume (e.g. "runbook changed: ...")
   ApprovalPrompter* prompter = nullptr;  // null: approvals pause the run

@@ -44,6 +44,9 @@ steps:
     needs: [classify]
     approval: required
     run: echo restore ${{ steps.classify.outputs.severity }} by ${{ steps.classify.outputs.approved_by }} >> "$LOG"
+on_failure:
+  - id: page
+    run: echo on_failure ran >> "$LOG"
 outputs:
   severity: ${{ steps.classify.outputs.severity }}
 )";
@@ -147,6 +150,8 @@ TEST(CliApproval, RejectionFailsTheStepAndTheRun) {
   EXPECT_EQ(resumed.exit_code, 1) << resumed.Describe();
   EXPECT_EQ(StepStatus(box, run, "classify"), "failed");
   EXPECT_EQ(StepStatus(box, run, "restore"), "skipped");
+  EXPECT_EQ(StepStatus(box, run, "page"), "succeeded");
+  EXPECT_NE(ReadFile(box.Path("log")).find("on_failure ran"), std::string::npos);
   auto show = box.ShowJson(run);
   EXPECT_EQ(JsonString(show, "status"), "failed");
   EXPECT_NE(boost::json::serialize(show).find("rejected by bob: not an incident"), std::string::npos);

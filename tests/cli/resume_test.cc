@@ -18,6 +18,12 @@ std::string RunIdOf(const Outcome& o) {
   return v ? JsonString(*v, "run_id") : "";
 }
 
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 std::string StepStatus(CliSandbox& box, const std::string& run, const std::string& step) {
   auto show = box.ShowJson(run);
   const auto* s = FindStep(show, step);
@@ -84,6 +90,56 @@ TEST(CliResume, FailedRunResumesFromWhereItFailedWithTheSameValues) {
   EXPECT_EQ(added.find("first ran"), std::string::npos) << added;
   EXPECT_NE(added.find("middle ran"), std::string::npos) << added;
   EXPECT_NE(added.find("last saw"), std::string::npos) << added;
+}
+
+TEST(CliResume, AfterKillNineResumeDoesNotRepeatWhatSucceeded) {
+  CliSandbox box;
+  std::string log = box.Path("log"), flag = box.Path("flag");
+  box.SetEnv("LOG", log);
+  box.SetEnv("FLAG", flag);
+  std::string rb = box.WriteRunbook("long", R"(name: long
+steps:
+  - id: first
+    run: echo "first ran" >> "$LOG"; echo "value-$$"
+    outputs:
+      value: {from: stdout, regex: '(value-[0-9]+)'}
+  - id: wait
+    needs: [first]
+    run: test -f "$FLAG" || sleep 60
+  - id: last
+    needs: [wait]
+    run: echo "last saw ${{ steps.first.outputs.value }}" >> "$LOG"
+)");
+  auto p = box.Start({"run", rb});
+  auto j = box.OpenJournal();
+  std::string run;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto runs = j->ListRuns(journal::RunFilter{});
+        if (!runs.ok() || runs->empty()) return false;
+        run = (*runs)[0].id;
+        auto attempts = j->GetAttempts(run);
+        if (!attempts.ok()) return false;
+        for (const auto& a : *attempts)
+          if (a.step_id == "wait" && a.status == journal::AttemptStatus::kRunning) return true;
+        return false;
+      },
+      milliseconds(20000)));
+  p->Signal(SIGKILL);
+  p->Wait();
+  std::ofstream(flag) << "go";
+  Outcome r = box.Run({"--json", "resume", run});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.err.find("marked interrupted"), std::string::npos) << r.err;
+  std::string text = ReadFile(log);
+  EXPECT_EQ(Count(text, "first ran"), 1) << text;
+  auto attempts = j->GetAttempts(run);
+  ASSERT_TRUE(attempts.ok());
+  std::string value;
+  for (const auto& a : *attempts)
+    if (a.step_id == "first") value = std::string(boost::json::parse(a.outputs_json).at("value").as_string());
+  EXPECT_NE(text.find("last saw " + value), std::string::npos) << text;
+  EXPECT_EQ(JsonString(box.ShowJson(run), "status"), "succeeded");
 }
 
 TEST(CliResume, RefusesWhenTheRunbookChangedUnlessAllowed) {
@@ -260,10 +316,11 @@ TEST(CliChildRun, CyclesBetweenRunbooksAreDefinitionErrors) {
 
 TEST(CliCancel, CancelStopsARunInAnotherProcessAndRecordsWho) {
   CliSandbox box;
+  box.SetEnv("PIDFILE", box.Path("pid"));
   std::string rb = box.WriteRunbook("slow", R"(name: slow
 steps:
   - id: sleep
-    run: sleep 60
+    run: echo $$ > "$PIDFILE"; exec sleep 60
 finally:
   - id: cleanup
     run: echo cleaned
@@ -286,6 +343,11 @@ finally:
   EXPECT_NE(c.out.find("cancelled"), std::string::npos) << c.out;
   Outcome ended = p->Wait();
   EXPECT_EQ(ended.exit_code, 143) << ended.Describe();
+  // The step's process (its group leader) is gone, not orphaned.
+  pid_t step_pid = static_cast<pid_t>(std::stol("0" + ReadFile(box.Path("pid"))));
+  ASSERT_GT(step_pid, 0);
+  auto info = ProcessInfo(step_pid);
+  EXPECT_FALSE(info) << info->Describe();
   EXPECT_EQ(StepStatus(box, run, "cleanup"), "succeeded");
   auto events = j->GetEvents(run);
   ASSERT_TRUE(events.ok());
@@ -338,10 +400,18 @@ TEST(CliConcurrency, GroupAdmitsOneRunAndAppliesEachPolicy) {
 
   Outcome s = box.Run({"run", skipper});
   EXPECT_EQ(s.exit_code, 0) << s.Describe();
-  EXPECT_NE(s.err.find("skipped: concurrency group 'db-recovery' is busy (held by holder"), std::string::npos) << s.err;
+  auto jr = box.OpenJournal();
+  auto held = jr->ListRuns(journal::RunFilter{});
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1u);
+  const std::string holder_id = (*held)[0].id;
+  EXPECT_NE(s.err.find("skipped: concurrency group 'db-recovery' is busy (held by run " + holder_id + " of holder"),
+            std::string::npos)
+      << s.err;
   Outcome f = box.Run({"run", failer});
   EXPECT_EQ(f.exit_code, 1) << f.Describe();
-  EXPECT_NE(f.err.find("refused"), std::string::npos) << f.err;
+  EXPECT_NE(f.err.find("refused: concurrency group 'db-recovery' is busy (held by run " + holder_id), std::string::npos)
+      << f.err;
 
   auto q = box.Start({"run", queued});
   ASSERT_TRUE(WaitFor([&] { return q->Stderr().find("waiting for concurrency group") != std::string::npos; },

@@ -1,0 +1,81 @@
+// Acceptance: a secret never reaches the evidence (SPEC.md §6). Steps print
+// it plainly, base64- and URL-encoded, split across two output chunks, and a
+// server echoes it back in the body of a failed HTTP request; afterwards the
+// raw bytes of the journal file (and its WAL) and every export format contain
+// none of those forms.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "engine/masker.h"
+#include "tests/cli/cli_test_util.h"
+#include "tests/fakes/http_test_server.h"
+
+namespace runbook::clitest {
+namespace {
+
+int Count(const std::string& haystack, const std::string& needle) {
+  int n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(CliSecrets, NoFormOfASecretReachesTheJournalFileOrAnyExport) {
+  CliSandbox box;
+  std::string error;
+  auto server = fakes::HttpTestServer::Start(box.dir(), &error);
+  ASSERT_TRUE(server) << error;
+  const std::string secret = "s3cr3t+V4lue/with=signs";
+  box.SetEnv("API_TOKEN", secret);
+  std::string rb = box.WriteRunbook("leaky", R"(name: leaky
+secrets:
+  TOKEN: {env: API_TOKEN}
+defaults:
+  shell: bash
+  env:
+    TOKEN: ${{ secrets.TOKEN }}
+steps:
+  - id: plain
+    run: printf 'token is %s\n' "$TOKEN"
+  - id: encoded
+    run: |
+      printf '%s' "$TOKEN" | base64 -w0; echo
+      printf '%s' "$TOKEN" | python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read(), safe=""))'
+  - id: split
+    run: |
+      printf 'start %s' "${TOKEN:0:9}"; sleep 0.5; printf '%s end\n' "${TOKEN:9}"
+  - id: echoed
+    type: http
+    url: )" + server->base() + R"(/echo
+    headers: {Authorization: "Bearer ${{ secrets.TOKEN }}"}
+    expect: {status: [201]}
+    continue_on_error: true
+)");
+  Outcome o = box.Run({"--json", "run", rb});
+  ASSERT_EQ(o.exit_code, 0) << o.Describe();
+  auto summary = ParseJson(o.out, "run --json");
+  ASSERT_TRUE(summary);
+  std::string run = JsonString(*summary, "run_id");
+  // The steps really did print the secret: what reached the journal is the mask.
+  EXPECT_EQ(box.RawLogs(run, "plain"), "token is ***\n");
+  EXPECT_EQ(box.RawLogs(run, "split"), "start *** end\n");
+  EXPECT_EQ(box.RawLogs(run, "encoded"), "***\n***\n");
+  EXPECT_NE(boost::json::serialize(box.ShowJson(run)).find("expected status 201"), std::string::npos);
+
+  const std::vector<std::string> forms = {secret, Base64(secret), UrlEncode(secret)};
+  ASSERT_NE(forms[1], forms[0]);
+  ASSERT_NE(forms[2], forms[0]);
+  std::string raw = ReadFile(box.journal_path()) + ReadFile(box.journal_path() + "-wal");
+  ASSERT_GT(raw.size(), 4096u);
+  for (const auto& f : forms) EXPECT_EQ(Count(raw, f), 0) << "journal file holds '" << f << "'";
+  for (const char* format : {"md", "html", "json", "csv"}) {
+    Outcome e = box.Run({"journal", "export", run, "--format", format});
+    ASSERT_EQ(e.exit_code, 0) << format << ": " << e.Describe();
+    if (std::string(format) != "csv")  // the CSV is the timeline only, without output
+      EXPECT_NE(e.out.find("***"), std::string::npos) << format << " export should show the masks";
+    for (const auto& f : forms) EXPECT_EQ(Count(e.out, f), 0) << format << " export holds '" << f << "'";
+  }
+}
+
+}  // namespace
+}  // namespace runbook::clitest

@@ -17,7 +17,7 @@ packages=(
   tzdata procps curl sqlite3 ca-certificates mariadb-client redis-tools
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(graphviz clang python3 python3-yaml mariadb-server redis-server chromium)
+  packages+=(graphviz clang python3 python3-yaml python3-jsonschema mariadb-server redis-server chromium)
 fi
 missing=()
 for p in "${packages[@]}"; do

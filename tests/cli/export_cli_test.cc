@@ -306,5 +306,34 @@ TEST_F(ExportCli, HtmlOpensInHeadlessChromium) {
   EXPECT_GT(ReadFile(shot).size(), 10000u) << shot;
 }
 
+// The acceptance's own oracles: Python's csv module reads the CSV into one
+// row per event, and Python's jsonschema (Debian's python3-jsonschema)
+// accepts the JSON export against docs/export-schema.json.
+TEST_F(ExportCli, PythonsCsvAndJsonschemaAcceptTheExports) {
+  const std::string python = "/usr/bin/python3";
+  ASSERT_TRUE(FileExists(python)) << "python3 is installed by scripts/install-deps.sh --test";
+  Outcome csv = box_.Run({"journal", "export", "--incident", "INC-1", "--format", "csv", "-o", box_.Path("t.csv")});
+  ASSERT_EQ(csv.exit_code, 0) << csv.Describe();
+  Outcome json = box_.Run({"journal", "export", "--incident", "INC-1", "--format", "json", "-o", box_.Path("t.json")});
+  ASSERT_EQ(json.exit_code, 0) << json.Describe();
+  box_.WriteFile("check.py", R"(import csv, json, sys
+import jsonschema
+with open(sys.argv[1], newline="") as f:
+    rows = list(csv.reader(f))
+print(len(rows) - 1)
+with open(sys.argv[3]) as f:
+    schema = json.load(f)
+with open(sys.argv[2]) as f:
+    jsonschema.validate(json.load(f), schema)
+print("valid")
+)");
+  auto p = RunbookProcess::Spawn({python, box_.Path("check.py"), box_.Path("t.csv"), box_.Path("t.json"),
+                                  std::string(RUNBOOK_SOURCE_DIR) + "/docs/export-schema.json"},
+                                 {"PATH=/usr/bin:/bin"}, box_.Path("py.out"), box_.Path("py.err"));
+  Outcome o = p->Wait();
+  ASSERT_EQ(o.exit_code, 0) << o.Describe();
+  EXPECT_EQ(o.out, std::to_string(IncidentSeqs().size()) + "\nvalid\n");
+}
+
 }  // namespace
 }  // namespace runbook::clitest

@@ -279,20 +279,29 @@ int Cancel(CliEnv& env, const CancelOptions& opt) {
   }
   if (run->status == journal::RunStatus::kWaiting) {
     // Nobody executes it: cancel it here.
+    const int64_t now = journal::NowMicros();
+    AppendEvent(*j, *id, "", "cancel", "cancelled by " + who + " while waiting for an approval");
     auto attempts = j->GetAttempts(*id);
     if (attempts.ok()) {
       for (auto a : *attempts) {
         if (a.status != journal::AttemptStatus::kWaiting) continue;
         a.status = journal::AttemptStatus::kCancelled;
-        a.finished_at_us = journal::NowMicros();
+        a.finished_at_us = now;
         a.error = "cancelled while waiting, by " + who;
+        journal::EventRecord e;  // as the engine records a step's end (journal verify compares them)
+        e.run_id = *id;
+        e.step_id = a.step_id;
+        e.attempt = a.attempt;
+        e.kind = "step_finished";
+        e.actor = who;
+        e.message = a.error;
+        e.data_json = R"({"status":"cancelled"})";
+        j->AppendEvent(std::move(e));
         j->PutAttempt(std::move(a));
       }
     }
-    AppendEvent(*j, *id, "", "cancel", "cancelled by " + who + " while waiting for an approval");
-    AppendEvent(*j, *id, "", "run_finished", "run cancelled", {{"status", "cancelled"}});
-    j->FinishRun(*id, journal::RunStatus::kCancelled, journal::NowMicros(), std::nullopt, run->outputs_json,
-                 "cancelled by " + who);
+    AppendEvent(*j, *id, "", "run_finished", "run cancelled", {{"status", "cancelled"}, {"finished_at", now}});
+    j->FinishRun(*id, journal::RunStatus::kCancelled, now, std::nullopt, run->outputs_json, "cancelled by " + who);
     Status s = j->Close();
     if (!s.ok()) return env.Error(s.message()), kExitFailed;
     env.out << "run " << *id << " cancelled\n";

@@ -135,6 +135,9 @@ TEST(CliApproval, WaitingRunIsApprovedAndResumedWithoutRepeatingFinishedSteps) {
   auto approvals_json = box.ShowJson(run).at("approvals").as_array();
   ASSERT_EQ(approvals_json.size(), 2u);
   EXPECT_EQ(JsonString(approvals_json[0], "approver"), "alice");
+  // Pauses and resumes leave a journal that verifies.
+  Outcome v = box.Run({"journal", "verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.Describe();
 }
 
 TEST(CliApproval, RejectionFailsTheStepAndTheRun) {
@@ -242,6 +245,9 @@ TEST(CliApproval, CancelOfAWaitingRunEndsIt) {
   EXPECT_EQ(StepStatus(box, run, "classify"), "cancelled");
   o = box.Run({"approve", run, "classify", "--as", "alice", "--input", "severity=high"});
   EXPECT_EQ(o.exit_code, 2) << o.Describe();
+  // The journal still verifies: the cancel is recorded as the engine would.
+  Outcome v = box.Run({"journal", "verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.Describe();
 }
 
 }  // namespace

@@ -140,6 +140,8 @@ steps:
     if (a.step_id == "first") value = std::string(boost::json::parse(a.outputs_json).at("value").as_string());
   EXPECT_NE(text.find("last saw " + value), std::string::npos) << text;
   EXPECT_EQ(JsonString(box.ShowJson(run), "status"), "succeeded");
+  Outcome v = box.Run({"journal", "verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.Describe();
 }
 
 TEST(CliResume, RefusesWhenTheRunbookChangedUnlessAllowed) {

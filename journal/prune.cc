@@ -79,7 +79,8 @@ Result<std::string> Columns(sqlite::Db& db, std::string_view table) {
     Result<bool> row = st->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    cols += (cols.empty() ? "" : ", ") + ("\"" + st->Text(0) + "\"");
+    if (!cols.empty()) cols += ", ";
+    cols.append("\"").append(st->Text(0)).append("\"");
   }
   return cols;
 }

@@ -161,7 +161,7 @@ Result<std::string> Journal::ResolveRunRef(std::string_view ref) const {
     if (!*row) return Status::NotFound("the journal has no runs");
     return st->Text(0);
   }
-  std::string quoted = "'" + std::string(ref) + "'";
+  std::string quoted = std::string("'").append(ref).append("'");
   if (!IsRunIdPrefix(ref)) return Status::NotFound("no run matches " + quoted);
   // Ids are lowercase hex, so every id starting with `ref` sorts in
   // [ref, ref + "~"): a range scan of the primary key.

@@ -105,7 +105,7 @@ std::optional<boost::json::value> AsNumber(const boost::json::value& v) {
 
 // How a value is named in an error: strings quoted, the rest as displayed.
 std::string Describe(const boost::json::value& v) {
-  if (v.is_string()) return "'" + std::string(v.get_string()) + "'";
+  if (v.is_string()) return std::string("'").append(v.get_string()).append("'");
   return expr::ToDisplayString(v);
 }
 

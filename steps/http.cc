@@ -245,7 +245,7 @@ std::string PreviewUrl(const Node& f, const ValueContext& values) {
       query.emplace_back(q->keys[i], v.text);
       auto encode = [](const std::string& x, const std::string&) { return PercentEncode(x); };
       PreviewString encoded = PreviewText(q->items[i].scalar, values, encode);
-      query_text += "&" + PercentEncode(q->keys[i]) + "=" + encoded.text;
+      query_text.append("&").append(PercentEncode(q->keys[i])).append("=").append(encoded.text);
     }
   }
   if (exact) {

@@ -1,6 +1,8 @@
 #include "engine/expr/ast.h"
 
 #include <algorithm>
+#include <initializer_list>
+#include <string_view>
 #include <boost/json/serialize.hpp>
 
 namespace runbook::expr {
@@ -53,11 +55,22 @@ bool LeadingChain(const Node& n, std::vector<std::string>* path) {
   return true;
 }
 
+// Joins pieces into one string. (Also sidesteps g++ 12's false -Wrestrict
+// warning on `"x" + std::string&&` in optimised builds.)
+static std::string Concat(std::initializer_list<std::string_view> parts) {
+  size_t n = 0;
+  for (auto p : parts) n += p.size();
+  std::string out;
+  out.reserve(n);
+  for (auto p : parts) out.append(p);
+  return out;
+}
+
 std::string Quote(const Expression& e, const Node& n) {
   constexpr size_t kMax = 40;
   std::string_view s = std::string_view(e.text()).substr(n.begin, n.end - n.begin);
-  if (s.size() > kMax) return "'" + std::string(s.substr(0, kMax - 3)) + "...'";
-  return "'" + std::string(s) + "'";
+  if (s.size() > kMax) return Concat({"'", s.substr(0, kMax - 3), "...'"});
+  return Concat({"'", s, "'"});
 }
 
 bool IsStatusFunction(std::string_view name) {
@@ -70,21 +83,22 @@ const std::vector<std::string>& RootNames() {
 }
 
 std::string DebugString(const Node& n) {
-  auto list = [&](std::string head) {
-    for (const Node* c = n.lhs; c; c = c->next) head += " " + DebugString(*c);
-    return "(" + head + ")";
+  auto list = [&](std::string_view head) {
+    std::string out = Concat({"(", head});
+    for (const Node* c = n.lhs; c; c = c->next) out.append(" ").append(DebugString(*c));
+    return out.append(")");
   };
   switch (n.kind) {
     case Node::Kind::kLiteral: return boost::json::serialize(n.value);
     case Node::Kind::kName: return std::string(n.name);
-    case Node::Kind::kMember: return "(. " + DebugString(*n.lhs) + " " + std::string(n.name) + ")";
-    case Node::Kind::kIndex: return "([] " + DebugString(*n.lhs) + " " + DebugString(*n.rhs) + ")";
-    case Node::Kind::kCall: return list(std::string(n.name));
-    case Node::Kind::kNot: return "(! " + DebugString(*n.lhs) + ")";
+    case Node::Kind::kMember: return Concat({"(. ", DebugString(*n.lhs), " ", n.name, ")"});
+    case Node::Kind::kIndex: return Concat({"([] ", DebugString(*n.lhs), " ", DebugString(*n.rhs), ")"});
+    case Node::Kind::kCall: return list(n.name);
+    case Node::Kind::kNot: return Concat({"(! ", DebugString(*n.lhs), ")"});
     case Node::Kind::kAnd: return list("&&");
     case Node::Kind::kOr: return list("||");
     case Node::Kind::kCompare:
-      return "(" + std::string(OpSpelling(n.op)) + " " + DebugString(*n.lhs) + " " + DebugString(*n.rhs) + ")";
+      return Concat({"(", OpSpelling(n.op), " ", DebugString(*n.lhs), " ", DebugString(*n.rhs), ")"});
   }
   return "?";
 }

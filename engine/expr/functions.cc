@@ -198,8 +198,9 @@ Status CheckArgTypes(const FunctionSpec& f, const Type* types, int n) {
 
 std::string QuoteValue(std::string_view s) {
   constexpr size_t kMax = 40;
-  if (s.size() > kMax) return "'" + std::string(s.substr(0, kMax - 3)) + "...'";
-  return "'" + std::string(s) + "'";
+  // (std::string("'") first: g++ 12 warns falsely on "'" + std::string&&.)
+  if (s.size() > kMax) return std::string("'").append(s.substr(0, kMax - 3)).append("...'");
+  return std::string("'").append(s).append("'");
 }
 
 }  // namespace runbook::expr

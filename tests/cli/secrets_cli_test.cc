@@ -5,6 +5,8 @@
 // none of those forms.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <boost/json.hpp>
 
 #include "engine/masker.h"
@@ -75,6 +77,30 @@ steps:
       EXPECT_NE(e.out.find("***"), std::string::npos) << format << " export should show the masks";
     for (const auto& f : forms) EXPECT_EQ(Count(e.out, f), 0) << format << " export holds '" << f << "'";
   }
+}
+
+TEST(CliSecrets, ASecretFileOthersCanReadIsRefused) {
+  CliSandbox box;
+  std::string file = box.WriteFile("token", "file-secret-value\n");
+  std::string rb = box.WriteRunbook("fromfile", R"(name: fromfile
+secrets:
+  TOKEN: {file: )" + file + R"(}
+steps:
+  - id: show
+    env: {TOKEN: "${{ secrets.TOKEN }}"}
+    run: echo "$TOKEN"
+)");
+  chmod(file.c_str(), 0644);
+  Outcome o = box.Run({"run", rb});
+  EXPECT_EQ(o.exit_code, 2) << o.Describe();
+  EXPECT_NE(o.err.find(file + " is readable by others than its owner (mode 0644); run chmod 600"), std::string::npos)
+      << o.err;
+  chmod(file.c_str(), 0600);
+  o = box.Run({"--json", "run", rb});
+  ASSERT_EQ(o.exit_code, 0) << o.Describe();
+  auto summary = ParseJson(o.out, "run --json");
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(box.RawLogs(JsonString(*summary, "run_id"), "show"), "***\n");
 }
 
 }  // namespace

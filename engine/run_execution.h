@@ -1,8 +1,10 @@
 // RunExecution: one run (or resumed run, or child run) in progress — the
 // private implementation behind Runner (runner.h). Internal to engine/: only
-// runner.cc, run_approval.cc and run_children.cc include it, because it pulls
-// in Asio. Its methods are split across those files by concern (scheduling
-// and attempts; approvals and pausing; resume and child runs).
+// the engine/run*.cc files include it, because it pulls
+// in Asio. Its methods are split across those files by concern: runner.cc
+// (the run's life, scheduling, attempts), run_capture.cc (output capture),
+// run_cancel.cc (signals, timeouts, cancel), run_approval.cc (approvals and
+// pausing), run_children.cc (resume and child runs).
 //
 // Lives on the run's io_context thread; a child run is another RunExecution
 // on the same thread, awaited by its parent's `runbook` step.
@@ -117,6 +119,7 @@ class RunExecution : public ChildRuns {
   // `repeat:` — whether the step's `until` holds over its latest outcome.
   Result<bool> RepeatSatisfied(const CompiledStep& cs, const StepOutcome& outcome);
   int NextAttempt(int s) { return ++attempts_used_[s]; }
+  // --- run_cancel.cc ----------------------------------------------------------
   void CancelRunning(bool include_finally);
   void CancelRun();
   void JournalBroken();

@@ -32,11 +32,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 
-// Bytes of a stream kept in memory for outputs (stdout, stderr, body).
-constexpr size_t kCaptureLimit = 4u << 20;
-// Above this many queued output bytes, a step's reader waits for the journal.
-constexpr size_t kJournalHighWater = 32u << 20;
-
 journal::AttemptStatus ToJournal(StepStatus s) {
   switch (s) {
     case StepStatus::kPending: return journal::AttemptStatus::kPending;
@@ -57,77 +52,6 @@ journal::Block ToJournal(Block b) {
 }
 
 }  // namespace
-
-awaitable<Status> SyncJournal(journal::Journal& j) {
-  auto ex = co_await asio::this_coro::executor;
-  co_return co_await asio::async_initiate<decltype(use_awaitable), void(Status)>(
-      [&j, ex](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        j.Sync([ex, h](Status s) { asio::post(ex, [h, s]() mutable { (*h)(std::move(s)); }); });
-      },
-      use_awaitable);
-}
-
-struct StreamCapture {
-  explicit StreamCapture(const Masker& m) : masker(m) {}
-  StreamMasker masker;
-  journal::Sha256 sha;
-  int64_t bytes = 0;
-  int64_t seq = 0;
-  std::string kept;
-  bool truncated = false;
-};
-
-Capture::Capture(journal::Journal& j, const Masker& masker, std::string run_id, const CompiledStep& step,
-                 int attempt, ProgressSink* progress)
-    : journal_(j), run_id_(std::move(run_id)), step_(step), attempt_(attempt), progress_(progress),
-      out_(std::make_unique<StreamCapture>(masker)), err_(std::make_unique<StreamCapture>(masker)) {}
-
-Capture::~Capture() = default;
-
-awaitable<void> Capture::Write(OutputStream stream, std::string_view data) {
-  StreamCapture& c = stream == OutputStream::kStdout ? *out_ : *err_;
-  Emit(stream, c, c.masker.Push(data));
-  if (journal_.pending_bytes() > kJournalHighWater) {
-    Status s = co_await SyncJournal(journal_);
-    (void)s;  // a failed journal is reported by the runner's own barrier
-  }
-}
-
-void Capture::Finish() {
-  Emit(OutputStream::kStdout, *out_, out_->masker.Finish());
-  Emit(OutputStream::kStderr, *err_, err_->masker.Finish());
-}
-
-const std::string& Capture::kept(OutputStream s) const { return (s == OutputStream::kStdout ? out_ : err_)->kept; }
-int64_t Capture::bytes(OutputStream s) const { return (s == OutputStream::kStdout ? out_ : err_)->bytes; }
-std::string Capture::sha256(OutputStream s) const {
-  return (s == OutputStream::kStdout ? out_ : err_)->sha.HexDigest();
-}
-
-void Capture::Emit(OutputStream stream, StreamCapture& c, std::string text) {
-  if (text.empty()) return;
-  c.sha.Update(text);
-  if (c.kept.size() < kCaptureLimit) {
-    size_t room = kCaptureLimit - c.kept.size();
-    c.kept.append(text, 0, std::min(room, text.size()));
-    if (text.size() > room) c.truncated = true;
-  } else {
-    c.truncated = true;
-  }
-  if (progress_) progress_->StepOutput(step_, stream, text);
-  journal::OutputChunk chunk;
-  chunk.run_id = run_id_;
-  chunk.step_id = step_.id();
-  chunk.attempt = attempt_;
-  chunk.stream = stream == OutputStream::kStdout ? journal::Stream::kStdout : journal::Stream::kStderr;
-  chunk.seq = c.seq++;
-  chunk.ts_us = journal::NowMicros();
-  chunk.offset = c.bytes;
-  c.bytes += static_cast<int64_t>(text.size());
-  chunk.data = std::move(text);
-  journal_.AppendOutput(std::move(chunk));
-}
 
 RunExecution::RunExecution(asio::io_context& io, journal::Journal& j, const ExecutorRegistry& executors,
                            ProgressSink* progress, const RunRequest& req)
@@ -808,67 +732,6 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
     }
   }
   co_return final_status;
-}
-
-// --- Cancellation ------------------------------------------------------------
-void RunExecution::CancelRunning(bool include_finally) {
-  auto copy = running_;
-  for (auto& [s, signal] : copy)
-    if (include_finally || rb_.steps[s].block != Block::kFinally) signal->Emit();
-}
-
-void RunExecution::CancelRun() {
-  plan_.Cancel();
-  CancelRunning(false);
-  CancelParked();
-  Wake();
-}
-
-void RunExecution::JournalBroken() {
-  if (journal_broken_) return;
-  spdlog::error("journal write failed: {}", journal_.writer_status().message());
-  journal_broken_ = true;
-  summary.error = "the journal cannot record this run any more (" + journal_.writer_status().message() +
-                  "); no further steps are started";
-  plan_.FailRun();
-  plan_.Cancel();
-  CancelRunning(true);
-  CancelParked();
-}
-
-void RunExecution::WatchSignals() {
-  signals_.add(SIGINT);
-  signals_.add(SIGTERM);
-  signals_.async_wait([this](boost::system::error_code ec, int signo) { OnSignal(ec, signo); });
-}
-
-void RunExecution::OnSignal(boost::system::error_code ec, int signo) {
-  if (ec) return;
-  const char* name = signo == SIGINT ? "SIGINT" : "SIGTERM";
-  if (signal_ == 0) {
-    signal_ = signo;
-    Event("", "cancel", std::string("received ") + name + "; cancelling running steps, then running 'finally'");
-    if (progress_)
-      progress_->Notice(std::string("received ") + name +
-                        ": cancelling; 'finally' steps still run (send again to cancel them too)");
-    CancelRun();
-  } else {
-    Event("", "cancel", std::string("received ") + name + " again; cancelling 'finally' steps too");
-    CancelRunning(true);
-  }
-  Wake();
-  signals_.async_wait([this](boost::system::error_code e, int n) { OnSignal(e, n); });
-}
-
-void RunExecution::WatchRunTimeout(Millis limit) {
-  run_timer_.expires_after(limit);
-  run_timer_.async_wait([this, limit](boost::system::error_code ec) {
-    if (ec) return;
-    timed_out_ = true;
-    Event("", "timeout", "run timed out after " + FormatDuration(limit) + "; cancelling running steps");
-    plan_.FailRun();
-    CancelRun();
-  });
 }
 
 }  // namespace internal

@@ -2,11 +2,11 @@
 
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <unordered_map>
 
 #include "engine/cron.h"
+#include "engine/extract.h"
 #include "engine/schema_reader.h"
 #include "engine/yaml_reader.h"
 
@@ -599,23 +599,24 @@ class Loader {
     return r;
   }
 
-  // Compiles `pattern` once per distinct pattern: building a std::regex costs
-  // far more than the rest of a step, and generated or copied runbooks repeat
-  // the same few patterns.
+  // Compiles `pattern` once per distinct pattern (with the engine that will
+  // run it, extract.h): compiling a regex costs far more than the rest of a
+  // step, and generated or copied runbooks repeat the same few patterns.
   struct RegexCheck {
     bool ok = true;
     size_t mark_count = 0;
-    std::string error;  // std::regex_error::what() when !ok
+    std::string error;  // why it is not a valid regex, when !ok
   };
   const RegexCheck& CheckRegex(const std::string& pattern) {
     auto it = regex_cache_.find(pattern);
     if (it != regex_cache_.end()) return it->second;
     RegexCheck c;
-    try {
-      c.mark_count = std::regex(pattern, std::regex::ECMAScript).mark_count();
-    } catch (const std::regex_error& e) {
+    auto groups = RegexGroups(pattern);
+    if (groups.ok()) {
+      c.mark_count = *groups;
+    } else {
       c.ok = false;
-      c.error = e.what();
+      c.error = groups.status().message();
     }
     return regex_cache_.emplace(pattern, std::move(c)).first->second;
   }

@@ -8,14 +8,14 @@
 # the source tree: the corpora are copied to a temporary directory, and
 # crash/leak/timeout reproducers land in BUILD_DIR/fuzz-artifacts/TARGET/.
 # Exits 1 if any target crashed (or the build failed), 0 otherwise.
-# Environment: FUZZ_TARGETS (default "expr_fuzz loader_fuzz cron_fuzz"),
+# Environment: FUZZ_TARGETS (default "expr_fuzz loader_fuzz cron_fuzz extract_fuzz"),
 # FUZZ_JOBS (build parallelism, default 2), FUZZ_ARGS (extra libFuzzer flags).
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build-fuzz}
 seconds=${2:-30}
-targets=${FUZZ_TARGETS:-expr_fuzz loader_fuzz cron_fuzz}
+targets=${FUZZ_TARGETS:-expr_fuzz loader_fuzz cron_fuzz extract_fuzz}
 
 case $seconds in
   '' | *[!0-9]*) echo "smoke.sh: SECONDS must be a whole number, got '$seconds'" >&2; exit 2 ;;

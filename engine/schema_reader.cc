@@ -1,7 +1,8 @@
 #include "engine/schema_reader.h"
 
+#include "engine/extract.h"
+
 #include <cmath>
-#include <regex>
 
 #include "engine/status.h"
 
@@ -229,11 +230,12 @@ std::vector<ParamSpec> ParamSpecs(const Node& node, const std::string& prefix, D
     }
     if (const Node* s = d.Find("pattern")) {
       if (auto v = String(*s, ctx + ": 'pattern'", diags)) {
-        try {
-          std::regex re(*v, std::regex::ECMAScript);
+        // The bounded engine of extract.h: std::regex recurses per character
+        // and a deep pattern or a long value would overflow the stack.
+        if (auto groups = RegexGroups(*v); groups.ok()) {
           p.pattern = *v;
-        } catch (const std::regex_error& e) {
-          diags.Error(s->loc, ctx + ": invalid pattern '" + *v + "': " + e.what());
+        } else {
+          diags.Error(s->loc, ctx + ": invalid pattern '" + *v + "': " + groups.status().message());
         }
       }
       if (p.type != ParamType::kString)
@@ -329,8 +331,11 @@ std::string CheckParamValue(const ParamSpec& p, const boost::json::value& v) {
       const auto* s = v.if_string();
       if (!s) return "must be a string";
       std::string str(s->c_str(), s->size());
-      if (p.pattern && !std::regex_match(str, std::regex(*p.pattern, std::regex::ECMAScript)))
-        return "value '" + str + "' does not match pattern '" + *p.pattern + "'";
+      if (p.pattern) {
+        auto matched = RegexFullMatch(*p.pattern, str);
+        if (!matched.ok()) return "value cannot be checked against pattern '" + *p.pattern + "': " + matched.status().message();
+        if (!*matched) return "value '" + str + "' does not match pattern '" + *p.pattern + "'";
+      }
       if (p.min && static_cast<double>(str.size()) < *p.min)
         return "value '" + str + "' is shorter than " + fmt(*p.min) + " characters";
       if (p.max && static_cast<double>(str.size()) > *p.max)

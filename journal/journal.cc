@@ -104,9 +104,11 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const Op
 
   std::vector<std::string> interrupted;
   if (options.mark_stale_runs) {
+    // A write: on a full disk it fails, and then the journal must still open
+    // so that `show`, `logs` and `export` work when they are needed most.
+    // The runs stay `running` until a later open can mark them.
     Result<std::vector<std::string>> marked = MarkStaleRuns(db, HostName(), NowMicros());
-    if (!marked.ok()) return marked.status();
-    interrupted = std::move(*marked);
+    if (marked.ok()) interrupted = std::move(*marked);
   }
   Result<WriteStatements> statements = WriteStatements::Prepare(db);
   if (!statements.ok()) return statements.status();

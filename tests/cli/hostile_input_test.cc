@@ -357,5 +357,31 @@ TEST(CliHostileInput, JournalSideFilesLocksArchivesAndExportsAreOwnerOnlyEvenWit
   EXPECT_EQ(ModeOf(box.Path("archive.db")), 0600u);
 }
 
+// A parameter's `pattern:` runs on the bounded regex engine: a long value or
+// a deeply nested pattern is an answer or a clear error, never a crash.
+TEST(CliHostileInput, LongValuesAndDeepPatternsDoNotCrashParameterChecks) {
+  CliSandbox box;
+  std::string rb = box.WriteRunbook("pat", R"(name: pat
+params:
+  v: {type: string, pattern: '^[a-z]*$'}
+steps:
+  - id: len
+    run: printf '%s' "${#RUNBOOK_PARAM_v}"
+)");
+  Outcome o = box.Run({"--json", "run", rb, "-p", "v=" + std::string(100000, 'a')});
+  ASSERT_EQ(o.exit_code, 0) << o.Describe();
+  auto summary = ParseJson(o.out, "run --json");
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(box.RawLogs(JsonString(*summary, "run_id"), "len"), "100000");
+  o = box.Run({"run", rb, "-p", "v=" + std::string(100000, 'a') + "B"});
+  EXPECT_EQ(o.exit_code, 2) << o.Describe();
+  EXPECT_NE(o.err.find("does not match pattern '^[a-z]*$'"), std::string::npos) << o.err.substr(0, 300);
+  std::string deep = std::string(30000, '(') + "a" + std::string(30000, ')');
+  std::string bad = box.WriteRunbook("deep", "name: deep\nparams:\n  v: {type: string, pattern: '" + deep +
+                                                 "'}\nsteps:\n  - id: a\n    run: 'true'\n");
+  o = box.Run({"validate", bad});
+  EXPECT_TRUE(o.exit_code == 0 || o.exit_code == 2) << "no crash: " << o.Describe().substr(0, 300);
+}
+
 }  // namespace
 }  // namespace runbook::clitest

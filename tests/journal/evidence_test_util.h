@@ -59,6 +59,17 @@ inline void WriteSampleRun(Journal& j, const std::string& id, const SampleRunOpt
     e.attempt = 1;
     e.ts_us = o.started_at_us + 10;
     j.AppendEvent(e);
+    {
+      // As the engine does: the attempt's row exists (and is synced) before
+      // any of its output, so no reader ever sees output without its row.
+      AttemptRecord running;
+      running.run_id = id;
+      running.step_id = step;
+      running.status = AttemptStatus::kRunning;
+      running.started_at_us = o.started_at_us + 10;
+      j.PutAttempt(running);
+      (void)j.SyncBlocking();
+    }
     Sha256 out, err;
     int64_t offset = 0;
     for (int c = 0; c < 3; ++c) {

@@ -118,7 +118,8 @@ Result<boost::json::value> ExtractOutput(const OutputRule& rule, std::string_vie
   boost::json::value raw = boost::json::string(text);
   if (rule.regex) {
     auto re = CompileRegex(*rule.regex);
-    if (!re.ok()) return Status::InvalidArgument(prefix + "invalid regex '" + *rule.regex + "': " + re.status().message());
+    if (!re.ok())
+      return Status::InvalidArgument(prefix + "invalid regex '" + *rule.regex + "': " + re.status().message());
     boost::match_results<std::string_view::const_iterator> m;
     bool found = false;
     try {

@@ -20,7 +20,8 @@ TEST(CliLoad, TwoHundredConcurrentRunsOfTwentyStepsShareOneJournalAndLoseNothing
   constexpr int kRuns = 200, kSteps = 20;
   CliSandbox box;
   std::string yaml = "name: load\nsteps:\n";
-  for (int i = 0; i < kSteps; ++i) yaml += "  - {id: s" + std::to_string(i) + ", run: echo step " + std::to_string(i) + "}\n";
+  for (int i = 0; i < kSteps; ++i)
+    yaml += "  - {id: s" + std::to_string(i) + ", run: echo step " + std::to_string(i) + "}\n";
   std::string rb = box.WriteRunbook("load", yaml);
   ASSERT_EQ(box.Run({"runs"}).exit_code, 0);  // the journal exists before the stampede
 

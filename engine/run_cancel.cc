@@ -25,7 +25,7 @@ void RunExecution::CancelRun() {
 
 void RunExecution::JournalBroken() {
   if (journal_broken_) return;
-  spdlog::error("journal write failed: {}", journal_.writer_status().message());
+  spdlog::error("{}", journal_.writer_status().message());  // already says "journal write failed: PATH: ..."
   journal_broken_ = true;
   summary.error = "the journal cannot record this run any more (" + journal_.writer_status().message() +
                   "); no further steps are started";

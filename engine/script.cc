@@ -1,5 +1,8 @@
 #include "engine/script.h"
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
 namespace runbook {
 
 namespace {
@@ -66,6 +69,37 @@ Result<std::string> RenderText(const std::string& text, const expr::Context& ctx
   auto t = expr::Template::Parse(text);
   if (!t.ok()) return t.status();
   return expr::RenderString(*t, ctx);
+}
+
+Result<boost::json::value> RenderJson(const boost::json::value& v, const expr::Context& ctx) {
+  if (v.is_string()) {
+    std::string s(v.get_string());
+    if (!expr::HasExpression(s)) return v;
+    auto t = expr::Template::Parse(s);
+    if (!t.ok()) return t.status();
+    return expr::RenderValue(*t, ctx);
+  }
+  if (v.is_array()) {
+    boost::json::array out;
+    for (const auto& item : v.get_array()) {
+      auto r = RenderJson(item, ctx);
+      if (!r.ok()) return r.status();
+      out.push_back(std::move(*r));
+    }
+    return boost::json::value(std::move(out));
+  }
+  if (v.is_object()) {
+    boost::json::object out;
+    for (const auto& [key, item] : v.get_object()) {
+      auto k = RenderText(std::string(key), ctx);
+      if (!k.ok()) return k.status();
+      auto r = RenderJson(item, ctx);
+      if (!r.ok()) return r.status();
+      out[*k] = std::move(*r);
+    }
+    return boost::json::value(std::move(out));
+  }
+  return v;
 }
 
 }  // namespace runbook

@@ -10,6 +10,8 @@
 // whole text as one argument. Stateless functions.
 #pragma once
 
+#include <boost/json/value.hpp>
+
 #include <map>
 #include <string>
 
@@ -28,5 +30,10 @@ Result<BoundScript> BindScript(const std::string& script, const expr::Context& c
 // Renders every `${{ }}` of `text` to a plain string (argv elements, cwd,
 // stdin, URLs...): the value is data in that position, never re-parsed.
 Result<std::string> RenderText(const std::string& text, const expr::Context& ctx);
+
+// A YAML/JSON value as written (an http step's `json:`, a runbook step's
+// `params:`) with every string rendered — keys as text; a string that is one
+// expression keeps its value's type (numbers stay numbers).
+Result<boost::json::value> RenderJson(const boost::json::value& v, const expr::Context& ctx);
 
 }  // namespace runbook

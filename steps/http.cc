@@ -94,39 +94,6 @@ void DropHeaders(std::vector<std::pair<std::string, std::string>>& headers, std:
   });
 }
 
-// `json:`: the YAML value with every string rendered; a string that is one
-// expression keeps its value's type. Values are JSON-escaped by serialize().
-Result<json::value> RenderJson(const json::value& v, const expr::Context& values) {
-  if (v.is_string()) {
-    std::string s(v.get_string());
-    if (!expr::HasExpression(s)) return v;
-    auto t = expr::Template::Parse(s);
-    if (!t.ok()) return t.status();
-    return expr::RenderValue(*t, values);
-  }
-  if (v.is_array()) {
-    json::array out;
-    for (const auto& item : v.get_array()) {
-      auto r = RenderJson(item, values);
-      if (!r.ok()) return r.status();
-      out.push_back(std::move(*r));
-    }
-    return json::value(std::move(out));
-  }
-  if (v.is_object()) {
-    json::object out;
-    for (const auto& [key, item] : v.get_object()) {
-      auto k = RenderText(std::string(key), values);
-      if (!k.ok()) return k.status();
-      auto r = RenderJson(item, values);
-      if (!r.ok()) return r.status();
-      out[*k] = std::move(*r);
-    }
-    return json::value(std::move(out));
-  }
-  return v;
-}
-
 // Everything a step's fields say, rendered.
 struct Prepared {
   HttpRequest request;

@@ -5,6 +5,7 @@
 #include "engine/executor.h"
 #include "engine/expr/expr.h"
 #include "engine/loader.h"
+#include "engine/script.h"
 #include "steps/registry.h"
 
 namespace runbook::steps {
@@ -30,37 +31,6 @@ class RunbookType : public StepType {
   }
 };
 
-// A parameter value as written, with every expression rendered; a string
-// that is one expression keeps its value's type (numbers stay numbers).
-Result<boost::json::value> RenderParam(const boost::json::value& v, const expr::Context& values) {
-  if (v.is_string()) {
-    std::string s(v.get_string());
-    if (!expr::HasExpression(s)) return v;
-    auto t = expr::Template::Parse(s);
-    if (!t.ok()) return t.status();
-    return expr::RenderValue(*t, values);
-  }
-  if (v.is_array()) {
-    boost::json::array out;
-    for (const auto& item : v.get_array()) {
-      auto r = RenderParam(item, values);
-      if (!r.ok()) return r.status();
-      out.push_back(std::move(*r));
-    }
-    return boost::json::value(std::move(out));
-  }
-  if (v.is_object()) {
-    boost::json::object out;
-    for (const auto& [k, item] : v.get_object()) {
-      auto r = RenderParam(item, values);
-      if (!r.ok()) return r.status();
-      out[k] = std::move(*r);
-    }
-    return boost::json::value(std::move(out));
-  }
-  return v;
-}
-
 class RunbookExecutor : public StepExecutor {
  public:
   boost::asio::awaitable<StepOutcome> Execute(StepContext& ctx) override {
@@ -69,7 +39,7 @@ class RunbookExecutor : public StepExecutor {
     ChildRunRequest req;
     req.runbook = ctx.fields().Find("runbook")->scalar;
     if (const Node* p = ctx.fields().Find("params")) {
-      auto rendered = RenderParam(p->ToJson(), *ctx.values);
+      auto rendered = RenderJson(p->ToJson(), *ctx.values);
       if (!rendered.ok()) {
         out.error = "params: " + rendered.status().message();
         co_return out;

@@ -6,6 +6,7 @@
 // Each records who did it (user@host, and the --as name) in the journal.
 #include <signal.h>
 
+#include <fmt/ranges.h>
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
@@ -24,12 +25,6 @@
 
 namespace runbook::cli {
 namespace {
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 // The run's own runbook, compiled from the source recorded in the journal.
 std::optional<CompiledRunbook> CompileRecorded(CliEnv& env, const journal::RunRecord& run) {
@@ -110,7 +105,8 @@ int Approve(CliEnv& env, const ApproveOptions& opt) {
   const std::string name = opt.as.empty() ? journal::UserName() : opt.as;
   if (!spec->approvers.empty() &&
       std::find(spec->approvers.begin(), spec->approvers.end(), name) == spec->approvers.end()) {
-    env.Error("'" + name + "' may not decide step '" + opt.step + "' (approvers: " + Join(spec->approvers) + ")");
+    env.Error(fmt::format("'{}' may not decide step '{}' (approvers: {})", name, opt.step,
+                          fmt::join(spec->approvers, ", ")));
     return kExitUsage;
   }
   // Decisions already made for this request.

@@ -1,6 +1,7 @@
 #include "cli/prompter.h"
 
 #include <algorithm>
+#include <fmt/ranges.h>
 #include <boost/json/serialize.hpp>
 #include <mutex>
 #include <thread>
@@ -10,12 +11,6 @@
 
 namespace runbook::cli {
 namespace {
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 std::mutex& PromptMutex() {
   static std::mutex mu;
@@ -53,8 +48,9 @@ TerminalPrompter::TerminalPrompter(std::istream& in, std::ostream& err, bool int
 void TerminalPrompter::Ask(const ApprovalQuestion& q, std::function<void(ApprovalAnswer)> done) {
   ApprovalAnswer a;
   if (!q.approvers.empty() && std::find(q.approvers.begin(), q.approvers.end(), operator_) == q.approvers.end()) {
-    a.why_not = "not asked at the terminal: '" + operator_ + "' is not one of the approvers (" + Join(q.approvers) +
-                "); decide with 'runbook approve " + q.run_id + " " + q.step_id + " --as NAME'";
+    a.why_not = fmt::format(
+        "not asked at the terminal: '{}' is not one of the approvers ({}); decide with 'runbook approve {} {} --as NAME'",
+        operator_, fmt::join(q.approvers, ", "), q.run_id, q.step_id);
     done(std::move(a));
     return;
   }
@@ -97,10 +93,10 @@ ApprovalAnswer TerminalPrompter::Converse(const ApprovalQuestion& q) {
     return true;
   };
   err_ << "\r\033[K\n== approval needed: step " << q.step_id << " of run " << q.run_id << "\n   " << q.prompt << "\n";
-  if (!q.approvers.empty()) err_ << "   approvers: " << Join(q.approvers) << "\n";
+  if (!q.approvers.empty()) err_ << "   approvers: " << fmt::format("{}", fmt::join(q.approvers, ", ")) << "\n";
   std::vector<std::pair<std::string, std::string>> given;
   for (const auto& in : q.inputs) {
-    std::string hint = in.values.empty() ? ParamTypeName(in.type) : Join(in.values);
+    std::string hint = in.values.empty() ? ParamTypeName(in.type) : fmt::format("{}", fmt::join(in.values, ", "));
     std::string def = in.default_value ? boost::json::serialize(*in.default_value) : "";
     while (true) {
       err_ << "   " << in.name << " (" << hint << ")" << (def.empty() ? "" : " [" + def + "]")

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fmt/ranges.h>
 #include <boost/json.hpp>
 #include <set>
 
@@ -20,12 +21,6 @@ namespace {
 namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 }  // namespace
 
@@ -98,8 +93,9 @@ awaitable<RunExecution::Gate> RunExecution::ApprovalGate(int s, const ApprovalSp
       outcome.outputs["comment"] = comment;
     };
     if (static_cast<int>(approved_by.size()) >= spec.min_approvals) {
-      fill(Join(approved_by), "approved");
-      Event(cs.id(), "approval_granted", "approved by " + Join(approved_by), attempt,
+      const std::string names = fmt::format("{}", fmt::join(approved_by, ", "));
+      fill(names, "approved");
+      Event(cs.id(), "approval_granted", "approved by " + names, attempt,
             {{"approved_by", boost::json::value_from(approved_by)}});
       co_return Gate::kProceed;
     }

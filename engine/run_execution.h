@@ -111,7 +111,10 @@ class RunExecution : public ChildRuns {
   void FailWithoutRunning(int s, const std::string& error);
   void FinishStep(int s, StepStatus status, const StepOutcome& outcome);
   std::map<std::string, std::string> StepEnv(const CompiledStep& cs, int attempt, std::string& error);
-  Status Extract(const CompiledStep& cs, StepOutcome& outcome, const Capture& cap);
+  // Applies the step's extraction rules to its text outputs (run_extract.cc);
+  // large texts on a worker thread, abandoned when `cancel` fires.
+  boost::asio::awaitable<Status> Extract(const CompiledStep& cs, StepOutcome& outcome, const Capture& cap,
+                                         CancelSignal& cancel);
   boost::asio::awaitable<void> RunStep(int s);
   // Runs attempts (with retries) until one succeeds or they are used up.
   boost::asio::awaitable<StepStatus> RunAttempts(int s, StepExecutor& executor,

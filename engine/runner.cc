@@ -16,7 +16,6 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
-#include "engine/extract.h"
 #include "engine/masker.h"
 #include "engine/run_execution.h"
 #include "journal/identity.h"
@@ -452,24 +451,6 @@ std::map<std::string, std::string> RunExecution::StepEnv(const CompiledStep& cs,
   return env;
 }
 
-// Applies the step's extraction rules to its text outputs.
-Status RunExecution::Extract(const CompiledStep& cs, StepOutcome& outcome, const Capture& cap) {
-  for (const auto& rule : cs.spec->outputs) {
-    std::string text;
-    if (rule.from == "stdout") {
-      text = cap.kept(OutputStream::kStdout);
-    } else if (rule.from == "stderr") {
-      text = cap.kept(OutputStream::kStderr);
-    } else if (auto it = outcome.outputs.find(rule.from); it != outcome.outputs.end() && it->value().is_string()) {
-      text = std::string(it->value().get_string());
-    }
-    auto v = ExtractOutput(rule, text);
-    if (!v.ok()) return v.status();
-    outcome.outputs[rule.name] = *v;
-  }
-  return Status::Ok();
-}
-
 void RunExecution::FinishStep(int s, StepStatus status, const StepOutcome& outcome) {
   running_.erase(s);
   StepResultValues result;
@@ -681,9 +662,9 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
       outcome.error = outcome.error.empty() ? "cancelled" : outcome.error;
     }
     if (outcome.status == StepStatus::kSucceeded) {
-      Status ex = Extract(cs, outcome, cap);
+      Status ex = co_await Extract(cs, outcome, cap, *cancel);
       if (!ex.ok()) {
-        outcome.status = StepStatus::kFailed;
+        outcome.status = ex.code() == Status::Code::kCancelled ? StepStatus::kCancelled : StepStatus::kFailed;
         outcome.error = ex.message();
       }
     }

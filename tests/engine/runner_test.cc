@@ -246,5 +246,72 @@ steps:
   EXPECT_EQ(Attempts(s.run_id, "other").at(0).status, journal::AttemptStatus::kSucceeded);
 }
 
+// Above 64 KiB the rules run on the extraction worker thread; the results and
+// the errors must be those of the inline path.
+TEST_F(RunnerTest, LargeOutputsAreExtractedOnTheWorkerWithTheSameResultsAndErrors) {
+  std::string big(300 * 1024, 'x');
+  big += "\nload: 7.25\n";
+  launcher_.OnProgram("big", FakeProcessLauncher::Exits(0, big));
+  launcher_.OnProgram("small", FakeProcessLauncher::Exits(0, "load: 1.5\n"));
+  auto s = Run(R"(
+steps:
+  - id: big
+    argv: [big]
+    outputs:
+      load: {from: stdout, regex: 'load: ([0-9.]+)', type: number}
+      size: {from: stdout, regex: '^(x+)'}
+  - id: small
+    argv: [small]
+    outputs: {load: {from: stdout, regex: 'load: ([0-9.]+)', type: number}}
+  - id: bad
+    argv: [big]
+    outputs: {n: {from: stdout, regex: 'nothing like this'}}
+outputs:
+  big: ${{ steps.big.outputs.load }}
+  len: ${{ length(steps.big.outputs.size) }}
+  small: ${{ steps.small.outputs.load }}
+)");
+  EXPECT_EQ(s.status, journal::RunStatus::kFailed);
+  auto big_attempt = Attempts(s.run_id, "big");
+  ASSERT_EQ(big_attempt.size(), 1u);
+  EXPECT_EQ(big_attempt[0].status, journal::AttemptStatus::kSucceeded) << big_attempt[0].error;
+  auto bad = Attempts(s.run_id, "bad");
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].status, journal::AttemptStatus::kFailed);
+  EXPECT_NE(bad[0].error.find("did not match"), std::string::npos) << bad[0].error;
+  auto outs = journal_->GetAttempts(s.run_id).value();
+  for (const auto& a : outs) {
+    if (a.step_id == "big") {
+      EXPECT_NE(a.outputs_json.find("7.25E0"), std::string::npos) << a.outputs_json.substr(0, 200);
+      EXPECT_NE(a.outputs_json.find(std::string(1000, 'x')), std::string::npos);
+    }
+    if (a.step_id == "small") {
+      EXPECT_NE(a.outputs_json.find("1.5E0"), std::string::npos) << a.outputs_json;
+    }
+  }
+}
+
+// A cancelled run does not wait for a slow extraction on the worker: the
+// attempt ends cancelled at once, and the worker's late answer is dropped.
+TEST_F(RunnerTest, ARunCancelledDuringALongExtractionStopsWaitingForIt) {
+  launcher_.OnProgram("big", FakeProcessLauncher::Exits(0, std::string(200 * 1024, 'a')));
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = Run(R"(
+timeout: 300ms
+steps:
+  - id: big
+    argv: [big]
+    outputs: {n: {from: stdout, regex: '(a*)*b', default: none}}
+)");
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_NE(s.status, journal::RunStatus::kSucceeded);
+  auto a = Attempts(s.run_id, "big");
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].status, journal::AttemptStatus::kCancelled) << a[0].error;
+  EXPECT_EQ(a[0].error, "cancelled while extracting outputs");
+  // Generous: the regex alone gives up after seconds in this (Debug) build.
+  EXPECT_LT(elapsed, std::chrono::seconds(30));
+}
+
 }  // namespace
 }  // namespace runbook

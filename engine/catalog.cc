@@ -59,9 +59,10 @@ Result<std::string> Catalog::Resolve(const std::string& arg) const {
   if (IsValidRunbookName(arg)) {
     for (const auto& d : dirs_) {
       for (const char* ext : {".yaml", ".yml"}) {
-        fs::path p = fs::path(d) / (arg + ext);
-        std::error_code ec;
-        if (fs::is_regular_file(p, ec)) return p.string();
+        std::string p = (fs::path(d) / (arg + ext)).string();
+        Status s = CheckRunbookFile(p);
+        if (s.ok()) return p;
+        if (s.code() != Status::Code::kNotFound) return s;  // there, but not a runbook: say why
       }
     }
     std::string where;
@@ -71,12 +72,11 @@ Result<std::string> Catalog::Resolve(const std::string& arg) const {
     return Status::NotFound("no runbook named '" + arg + "' in " + (where.empty() ? "(no directories)" : where) +
                             DidYouMean(arg, names));
   }
-  fs::path p(arg);
-  std::error_code ec;
-  if (!IsYamlFile(p))
+  if (!IsYamlFile(fs::path(arg)))
     return Status::InvalidArgument("'" + arg + "' is neither a runbook name ([a-z0-9-]) nor a .yaml/.yml file");
-  if (!fs::is_regular_file(p, ec)) return Status::NotFound("no such runbook file: " + arg);
-  return p.string();
+  Status s = CheckRunbookFile(arg);
+  if (!s.ok()) return s;
+  return arg;
 }
 
 }  // namespace runbook

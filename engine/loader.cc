@@ -1,7 +1,11 @@
 #include "engine/loader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <unordered_map>
 
@@ -649,23 +653,72 @@ std::optional<RunbookSpec> LoadRunbookText(std::string_view text, const std::str
   return Loader(types, diags).Load(text, path);
 }
 
+namespace {
+
+std::string FileKindName(unsigned mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG: return "a regular file";
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO";
+    case S_IFSOCK: return "a socket";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFLNK: return "a symbolic link";
+    default: return "of an unknown kind";
+  }
+}
+
+std::string ErrnoText(int err) {
+  std::string s = std::strerror(err);
+  // "Permission denied" -> "permission denied", as in the rest of our messages.
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z' && !(s.size() > 1 && s[1] >= 'A' && s[1] <= 'Z'))
+    s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  return s;
+}
+
+}  // namespace
+
+Status CheckRunbookFile(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    int err = errno;
+    if (err == ENOENT) return Status::NotFound("no such runbook file: " + path);
+    return Status::IoError(path + ": " + ErrnoText(err));
+  }
+  if (!S_ISREG(st.st_mode))
+    return Status::InvalidArgument(path + ": not a regular file (" + FileKindName(st.st_mode) + ")");
+  return Status::Ok();
+}
+
 std::optional<RunbookSpec> LoadRunbookFile(const std::string& path, const StepTypeRegistry& types,
                                            Diagnostics& diags) {
   auto file = std::make_shared<const std::string>(path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diags.Error(SourceLoc{file, 0, 0}, std::string("cannot read runbook: ") + strerror(errno));
+  auto fail = [&](const std::string& message) {
+    diags.Error(SourceLoc{file, 0, 0}, message);
     return std::nullopt;
+  };
+  // O_NONBLOCK: opening a FIFO with no writer must not wait for one.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return fail("cannot read runbook: " + ErrnoText(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return fail("cannot read runbook: " + ErrnoText(errno));
+  if (!S_ISREG(st.st_mode)) return fail("not a regular file (" + FileKindName(st.st_mode) + ")");
+  if (static_cast<unsigned long long>(st.st_size) > kMaxRunbookBytes)
+    return fail("runbook file is larger than " + std::to_string(kMaxRunbookBytes >> 20) + " MiB");
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::read(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("cannot read runbook: " + ErrnoText(errno));
+    if (n == 0) break;  // it shrank meanwhile
+    done += static_cast<size_t>(n);
   }
-  in.seekg(0, std::ios::end);
-  auto size = in.tellg();
-  in.seekg(0);
-  if (size < 0 || static_cast<size_t>(size) > kMaxRunbookBytes) {
-    diags.Error(SourceLoc{file, 0, 0}, "runbook file is larger than " + std::to_string(kMaxRunbookBytes >> 20) + " MiB");
-    return std::nullopt;
-  }
-  std::string text(static_cast<size_t>(size), '\0');
-  in.read(text.data(), size);
+  text.resize(done);
   return LoadRunbookText(text, path, types, diags);
 }
 

@@ -16,6 +16,7 @@
 
 #include "engine/diagnostics.h"
 #include "engine/model.h"
+#include "engine/status.h"
 #include "engine/step_type.h"
 
 namespace runbook {
@@ -23,7 +24,15 @@ namespace runbook {
 // Largest runbook file accepted.
 inline constexpr size_t kMaxRunbookBytes = 64 << 20;
 
-// Reads and loads `path`. I/O problems are reported as diagnostics on the file.
+// Whether `path` can be a runbook file, without opening it (a FIFO with no
+// writer would block): Ok for a regular file (or a link to one); else
+// NotFound "no such runbook file: PATH", "PATH: not a regular file (a FIFO)"
+// (a directory, a socket, a character device...), or "PATH: permission denied".
+Status CheckRunbookFile(const std::string& path);
+
+// Reads and loads `path`. I/O problems are reported as diagnostics on the
+// file: "cannot read runbook: permission denied", "not a regular file (a
+// FIFO)" (opened without blocking, so a FIFO never hangs the load).
 std::optional<RunbookSpec> LoadRunbookFile(const std::string& path, const StepTypeRegistry& types,
                                            Diagnostics& diags);
 // Loads `text` as if read from `path` (the runbook's default name is the

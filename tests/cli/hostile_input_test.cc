@@ -4,7 +4,9 @@
 // bare, single-quoted, bash), env (step and runbook), stdin, exec argv, http
 // query/header/json/body, sql args, notify message (log and command), a check
 // value and message, a condition, the run's outputs — and is never executed
-// and arrives byte for byte; paths that are not runbooks are refused; YAML
+// and arrives byte for byte, here-documents included; a script too long for
+// one argument runs; paths that are not runbooks are refused, and odd ones
+// (FIFO, directory, device, unreadable) say what is wrong; YAML
 // bombs and huge files end in a clear error within a time and memory bound;
 // the journal refuses a symbolic link; journal, its side files, locks and
 // exports are created 0600 whatever the umask.
@@ -155,16 +157,11 @@ outputs:
   EXPECT_EQ(JsonString(show.at("params"), "v"), v);
 }
 
-// KNOWN BUG, not fixed here (engine/script.cc, Scan/BindScript): the quote
-// scanner does not know here-documents. Inside one, quotes are literal, but
-// the scanner counts them: after `say "hi` it believes the rest of the script
-// is inside double quotes and substitutes a later value as a bare
-// ${RUNBOOK_EXPR_N}, which the shell splits into words and globs (a value
-// `x -rf /` becomes three arguments). A value inside an unquoted
-// here-document also gets literal quotes around it, and inside a quoted one
-// (<<'EOF') it is not substituted at all. Enable when script.cc handles
-// here-documents.
-TEST(CliHostileInput, DISABLED_HereDocumentsNeitherUnquoteALaterValueNorAlterOneInside) {
+// Inside a here-document quotes are literal: a body line `say "hi` must not
+// make the scanner believe a later value is in double quotes (it would be
+// substituted bare and split into words), and a value in an unquoted body
+// arrives without quotes around it.
+TEST(CliHostileInput, HereDocumentsNeitherUnquoteALaterValueNorAlterOneInside) {
   CliSandbox box;
   std::string rb = box.WriteRunbook("heredoc", R"(name: heredoc
 params:
@@ -189,6 +186,92 @@ steps:
   EXPECT_EQ(box.RawLogs(run_id, "inside"), "value: a b *\n");
 }
 
+// In a here-document with a quoted delimiter the shell expands nothing, so
+// an expression there could only arrive as `${RUNBOOK_EXPR_1}`: refused when
+// the runbook is loaded, with the step and the script's line.
+TEST(CliHostileInput, AnExpressionInAQuotedHereDocumentIsRefusedAtLoadWithItsPlace) {
+  CliSandbox box;
+  std::string rb = box.WriteRunbook("quoted", R"(name: quoted
+params:
+  v: {type: string, default: x}
+steps:
+  - id: conf
+    run: |
+      cat > out.conf <<'EOF'
+      $literal ${{ params.v }}
+      EOF
+)");
+  for (const char* cmd : {"validate", "run"}) {
+    SCOPED_TRACE(cmd);
+    Outcome o = box.Run({cmd, rb});
+    EXPECT_EQ(o.exit_code, 2) << o.Describe();
+    EXPECT_NE(o.err.find("quoted.yaml:6:10: error: step 'conf': 'run': '${{ params.v }}' (line 2 of the script) is "
+                         "in a here-document with a quoted delimiter (<<'EOF'), where the shell expands nothing; "
+                         "write the delimiter unquoted (<<EOF) to have the value there"),
+              std::string::npos)
+        << o.Describe();
+  }
+  EXPECT_EQ(RunCount(box), 0u);
+}
+
+// A script over Linux's 128 KiB limit for one argument (MAX_ARG_STRLEN) runs
+// from a private temporary file with the same shell options; the file holds
+// no value and is gone after the step. `plan` shows the script.
+TEST(CliHostileInput, AScriptTooLongForOneArgumentRunsFromAPrivateFileRemovedAfterwards) {
+  CliSandbox box;
+  const std::string tmp = box.Path("tmp");
+  std::filesystem::create_directories(tmp);
+  box.SetEnv("TMPDIR", tmp);
+  std::string script = "v=${{ params.v }}\n"
+                       "stat -c 'mode %a' \"$0\"\n"
+                       "case $- in *e*) echo errexit;; esac\n"
+                       "if grep -qF -- \"$v\" \"$0\"; then echo 'the value is in the file'; fi\n";
+  std::string expected = "mode 600\nerrexit\n";
+  for (int i = 0; i < 6000; ++i) {
+    script += "echo line " + std::to_string(i) + " " + std::string(40, 'x') + "\n";
+    expected += "line " + std::to_string(i) + " " + std::string(40, 'x') + "\n";
+  }
+  script += "printf 'v=[%s]\\n' \"$v\"\n";
+  ASSERT_GT(script.size(), 300u * 1024);
+  std::string indented;
+  for (size_t start = 0, nl; (nl = script.find('\n', start)) != std::string::npos; start = nl + 1)
+    indented += "      " + script.substr(start, nl - start + 1);
+  std::string rb = box.WriteRunbook("long", "name: long\nparams:\n  v: {type: string}\nsteps:\n"
+                                            "  - id: sh\n    run: |\n" + indented +
+                                            "  - id: bash\n    shell: bash\n    run: |\n"
+                                            "      [ -o pipefail ] && echo pipefail\n" + indented);
+  const std::string value = "a \"secret\" $(touch pwned) value";
+  Outcome o = box.Run({"--json", "run", rb, "-p", "v=" + value}, seconds(120));
+  ASSERT_EQ(o.exit_code, 0) << o.Describe();
+  std::string run_id = RunIdOf(o);
+  EXPECT_EQ(box.RawLogs(run_id, "sh"), expected + "v=[" + value + "]\n");
+  EXPECT_EQ(box.RawLogs(run_id, "bash"), "pipefail\n" + expected + "v=[" + value + "]\n");
+  EXPECT_TRUE(std::filesystem::is_empty(tmp)) << "the script files were not removed";
+
+  Outcome plan = box.Run({"--json", "plan", rb, "-p", "v=x"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.Describe();
+  auto json = ParseJson(plan.out, "plan --json");
+  ASSERT_TRUE(json);
+  const auto& preview = json->at("steps").at(0).at("preview");
+  EXPECT_EQ(boost::json::serialize(preview.at("argv")), R"(["sh","-e","$TMPDIR/runbook-script-XXXXXX"])");
+  std::string shown = JsonString(preview, "script");
+  EXPECT_EQ(shown.substr(0, 22), "v=\"${RUNBOOK_EXPR_1}\"\n");
+  EXPECT_NE(shown.find("echo line 5999 "), std::string::npos);
+  Outcome dry = box.Run({"run", "--dry-run", rb, "-p", "v=x"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.Describe();
+  EXPECT_NE(dry.out.find("echo line 5999 "), std::string::npos) << dry.Describe();
+
+  // No place for the file: the step fails and says why.
+  box.SetEnv("TMPDIR", box.Path("missing"));
+  Outcome nowhere = box.Run({"--json", "run", rb, "-p", "v=x"}, seconds(120));
+  EXPECT_EQ(nowhere.exit_code, 1) << nowhere.Describe();
+  boost::json::value show = box.ShowJson(RunIdOf(nowhere));
+  const auto* step = FindStep(show, "sh");
+  ASSERT_TRUE(step);
+  EXPECT_EQ(JsonString(*step, "error"), "cannot write the script to a temporary file in " + box.Path("missing") +
+                                            ": create: No such file or directory");
+}
+
 // --- Paths, bombs and sizes ---------------------------------------------------------
 
 TEST(CliHostileInput, RunRefusesPathsThatAreNotRunbooksAndJournalsNothing) {
@@ -200,6 +283,79 @@ TEST(CliHostileInput, RunRefusesPathsThatAreNotRunbooksAndJournalsNothing) {
     EXPECT_NE(o.err.find("is neither a runbook name"), std::string::npos) << o.Describe();
   }
   EXPECT_EQ(RunCount(box), 0u);
+}
+
+// A runbook path that is there but is not a regular file is refused with
+// what it is — never read (a FIFO without a writer would hang the command),
+// never "no such runbook file" — by file and by name; `list` passes over it.
+TEST(CliHostileInput, PathsThatAreNotRegularFilesAreRefusedWithWhatTheyAre) {
+  CliSandbox box;
+  const std::string odd = box.Path("odd");
+  std::filesystem::create_directories(odd + "/dir.yaml");
+  ASSERT_EQ(::mkfifo((odd + "/fifo.yaml").c_str(), 0600), 0);
+  std::filesystem::create_symlink("/dev/zero", odd + "/zero.yaml");
+  struct Case {
+    const char* name;
+    const char* what;
+  };
+  for (const Case& c : {Case{"fifo", "a FIFO"}, Case{"dir", "a directory"}, Case{"zero", "a character device"}}) {
+    const std::string path = odd + "/" + c.name + ".yaml";
+    const std::vector<std::vector<std::string>> commands = {
+        {"validate", path}, {"run", path}, {"plan", path}, {"--runbooks", odd, "run", c.name}};
+    for (const auto& args : commands) {
+      SCOPED_TRACE(args[0] + " " + path);
+      Outcome o = box.Run(args, seconds(30));
+      EXPECT_FALSE(o.timed_out);
+      EXPECT_EQ(o.exit_code, 2) << o.Describe();
+      EXPECT_NE(o.err.find("runbook: error: " + path + ": not a regular file (" + c.what + ")"), std::string::npos)
+          << o.Describe();
+    }
+  }
+  Outcome missing = box.Run({"validate", odd + "/missing.yaml"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.Describe();
+  EXPECT_NE(missing.err.find("no such runbook file: " + odd + "/missing.yaml"), std::string::npos)
+      << missing.Describe();
+  Outcome list = box.Run({"--runbooks", odd, "list"}, seconds(30));
+  EXPECT_FALSE(list.timed_out);
+  EXPECT_EQ(list.exit_code, 0) << list.Describe();
+  EXPECT_NE(list.err.find("no runbooks found in " + odd), std::string::npos) << list.Describe();
+  EXPECT_EQ(RunCount(box), 0u);
+}
+
+// An unreadable runbook, or one in a directory that cannot be searched: the
+// reason, not "no such runbook file". Root reads everything, so as root the
+// binary runs without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH (setpriv).
+TEST(CliHostileInput, UnreadableRunbooksSayPermissionDenied) {
+  CliSandbox box;
+  std::string file = box.WriteRunbook("secret", "name: secret\nsteps:\n  - {id: a, run: echo a}\n");
+  ASSERT_EQ(::chmod(file.c_str(), 0), 0);
+  const std::string locked = box.Path("locked");
+  std::filesystem::create_directories(locked);
+  { std::ofstream(locked + "/inside.yaml") << "name: inside\nsteps:\n  - {id: a, run: echo a}\n"; }
+  ASSERT_EQ(::chmod(locked.c_str(), 0), 0);
+  if (::geteuid() == 0 && ::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "root, and no setpriv";
+  auto validate = [&](const std::string& path) {
+    std::vector<std::string> argv;
+    if (::geteuid() == 0)
+      argv = {"/usr/bin/setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", RUNBOOK_BINARY, "validate",
+              path};
+    else
+      argv = {RUNBOOK_BINARY, "validate", path};
+    auto p = RunbookProcess::Spawn(argv, {"PATH=/usr/bin:/bin", "NO_COLOR=1", "RUNBOOK_JOURNAL=" + box.Path("j.db")},
+                                   box.Path("unreadable.out"), box.Path("unreadable.err"));
+    return p->Wait(seconds(30));
+  };
+  Outcome o = validate(file);
+  ::chmod(locked.c_str(), 0700);
+  if (o.err.find("setpriv") != std::string::npos) GTEST_SKIP() << "cannot drop capabilities: " << o.Describe();
+  EXPECT_EQ(o.exit_code, 2) << o.Describe();
+  EXPECT_NE(o.err.find(file + ": error: cannot read runbook: permission denied"), std::string::npos) << o.Describe();
+  ASSERT_EQ(::chmod(locked.c_str(), 0), 0);
+  o = validate(locked + "/inside.yaml");
+  ::chmod(locked.c_str(), 0700);
+  EXPECT_EQ(o.exit_code, 2) << o.Describe();
+  EXPECT_NE(o.err.find("runbook: error: " + locked + "/inside.yaml: permission denied"), std::string::npos)
+      << o.Describe();
 }
 
 struct Bomb {

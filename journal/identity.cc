@@ -97,10 +97,15 @@ std::optional<int64_t> ProcessStartTime(int64_t pid) {
 }
 
 std::string BootId() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  if (!in || !std::getline(in, id)) return "";
-  return id;
+  // A process does not outlive a reboot; stale detection asks once per
+  // 'running' run of the journal.
+  static const std::string boot_id = [] {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string id;
+    if (!in || !std::getline(in, id)) return std::string();
+    return id;
+  }();
+  return boot_id;
 }
 
 ProcessIdentity CurrentProcess() {

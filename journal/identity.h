@@ -1,7 +1,7 @@
 // Who and where: the facts about the current process that the journal records
 // with a run (host, pid, process start time, boot id, "user@host"), the
 // liveness test used for stale-run detection, run ids, and the clock.
-// Free functions over the OS (/proc, gethostname, getpwuid_r, RAND_bytes);
+// Free functions over the OS (/proc, gethostname, getpwuid_r, getrandom);
 // thread-safe.
 #pragma once
 
@@ -16,7 +16,7 @@ namespace runbook::journal {
 // Microseconds since the Unix epoch (UTC), from the system clock.
 int64_t NowMicros();
 
-// 12 lowercase hex characters (48 bits) from OpenSSL's CSPRNG.
+// 12 lowercase hex characters (48 bits) from getrandom(2).
 std::string NewRunId();
 
 // gethostname(), or "localhost" when it fails.
@@ -30,6 +30,7 @@ std::string LocalActor();
 // nullopt when the process does not exist (or /proc is unavailable).
 std::optional<int64_t> ProcessStartTime(int64_t pid);
 // The kernel's boot id (changes at every boot), or "" when unavailable.
+// Read once per process.
 std::string BootId();
 // host, pid, start time and boot id of the calling process.
 ProcessIdentity CurrentProcess();

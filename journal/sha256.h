@@ -1,4 +1,4 @@
-// SHA-256 through OpenSSL's EVP interface: Sha256Hex for a whole string (the
+// SHA-256 through OpenSSL's low-level SHA256_* functions: Sha256Hex for a whole string (the
 // runbook source's content hash) and Sha256 for incremental use (the engine
 // hashes each captured stream as its chunks go by). Thread-compatible: one
 // Sha256 object per stream.

@@ -2,11 +2,23 @@
 
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <utility>
 
 namespace runbook::journal::sqlite {
 
 namespace {
+
+// Set on a write-ahead log file once its directory was fsynced after the
+// file was created (SyncToDisk): later syncs of that file need no directory
+// sync. A new log file (a new inode) does not have it.
+constexpr char kDirectorySyncedXattr[] = "user.runbook.dir_synced";
 
 Status MakeStatus(int primary, std::string message) {
   switch (primary) {
@@ -191,6 +203,97 @@ int64_t Db::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
 
 int Db::Changes() const { return sqlite3_changes(db_); }
 
-void Db::SetBusyTimeout(int ms) { sqlite3_busy_timeout(db_, ms); }
+int64_t Db::TotalChanges() const { return sqlite3_total_changes64(db_); }
+
+void Db::SetBusyTimeout(int ms) {
+  busy_timeout_ms_ = ms;
+  sqlite3_busy_timeout(db_, ms);
+}
+
+Status Db::BeginImmediate(int retries) {
+  auto start = std::chrono::steady_clock::now();
+  Status s = Exec("BEGIN IMMEDIATE");
+  for (int i = 0; i < retries && s.code() == Status::Code::kBusy; ++i) s = Exec("BEGIN IMMEDIATE");
+  if (s.code() != Status::Code::kBusy) return s;
+  auto waited =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start);
+  return Status::Busy(path_ + ": database is locked (other processes held the write lock for " +
+                      std::to_string(waited.count()) + " s)");
+}
+
+void Db::SetAutoCheckpoint(int pages) {
+  autocheckpoint_pages_ = pages;
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3* db, const char* name, int frames) {
+        Db* d = static_cast<Db*>(self);
+        d->wal_frames_ = frames;
+        // What sqlite3_wal_autocheckpoint's own hook does; its errors are
+        // ignored there too (the next commit tries again).
+        if (d->autocheckpoint_pages_ > 0 && frames >= d->autocheckpoint_pages_)
+          (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        return SQLITE_OK;
+      },
+      this);
+}
+
+Status Db::CheckpointAndTruncateWal() {
+  // No busy handler: a checkpoint that has to wait for other processes is
+  // left to a later one.
+  sqlite3_busy_handler(db_, nullptr, nullptr);
+  int log = 0, done = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  sqlite3_busy_timeout(db_, busy_timeout_ms_);
+  if (rc != SQLITE_OK) return Error(rc);
+  wal_frames_ = 0;
+  return Status::Ok();
+}
+
+Status Db::DisableCheckpointOnClose() {
+  int rc = sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : Error(rc);
+}
+
+Status Db::SyncToDisk(bool database) {
+  auto failed = [this](const char* what) {
+    return Status::IoError(path_ + ": cannot sync the " + what + ": " + std::strerror(errno));
+  };
+  if (database) {
+    // SQLite's own file object: its xSync is the fdatasync of a checkpoint.
+    sqlite3_file* file = nullptr;
+    int rc = sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file);
+    if (rc != SQLITE_OK) return Error(rc);
+    if (file != nullptr && file->pMethods != nullptr) {
+      rc = file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+      if (rc != SQLITE_OK) {
+        last_error_code_ = rc & 0xff;
+        return Status::IoError(path_ + ": cannot sync the database file: " + sqlite3_errstr(rc));
+      }
+    }
+  }
+  // The log through a descriptor of our own: SQLite's xSync would also fsync
+  // the directory on every connection's first sync (it cannot know whether
+  // it created the file), a device flush per command.
+  const char* main_file = sqlite3_db_filename(db_, "main");
+  if (main_file == nullptr || *main_file == '\0') return Status::Ok();  // in-memory
+  std::string wal = sqlite3_filename_wal(main_file);
+  int fd = ::open(wal.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? Status::Ok() : failed("write-ahead log");
+  Status s;
+  if (::fdatasync(fd) != 0) {
+    s = failed("write-ahead log");
+  } else if (database || ::fgetxattr(fd, kDirectorySyncedXattr, nullptr, 0) < 0) {
+    // A log (or database) file that may be new: its name must survive too.
+    size_t slash = wal.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : wal.substr(0, slash);
+    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0 || ::fsync(dir_fd) != 0) s = failed("journal's directory");
+    if (dir_fd >= 0) ::close(dir_fd);
+    // Best effort: without it (no xattr support) the next sync asks again.
+    if (s.ok()) (void)::fsetxattr(fd, kDirectorySyncedXattr, "1", 1, 0);
+  }
+  ::close(fd);
+  return s;
+}
 
 }  // namespace runbook::journal::sqlite

@@ -3,6 +3,9 @@
 // carrying the SQLite message and the database path ("PATH: message"), so no
 // caller ever sees a raw result code. Values reach SQL only through bound
 // parameters (STYLE.md rule 9); Exec() is for fixed schema and pragma text.
+// Db also has the few connection-level operations the journal's locking and
+// durability need (docs/journal.md): BEGIN IMMEDIATE with retries, control
+// of checkpoints, and syncing the write-ahead log.
 //
 // Thread-compatible: a Db and its Statements belong to one thread at a time
 // (the journal's writer thread, or a reader guarded by a mutex).
@@ -83,7 +86,47 @@ class Db {
 
   int64_t LastInsertRowid() const;
   int Changes() const;
+  // Rows inserted, updated or deleted through this connection since it was
+  // opened (sqlite3_total_changes64).
+  int64_t TotalChanges() const;
   void SetBusyTimeout(int ms);
+
+  // BEGIN IMMEDIATE: takes the file's write lock. Each attempt waits up to
+  // the busy timeout for other processes' write transactions; an attempt
+  // that still finds the lock busy is repeated up to `retries` times, so the
+  // whole wait is bounded by (retries + 1) x the busy timeout (a minute with
+  // the journal's 10 s). Error then: "PATH: database is locked (other
+  // processes held the write lock for 60 s)".
+  Status BeginImmediate(int retries = 5);
+
+  // When this connection closes, leave the write-ahead log alone instead of
+  // checkpointing it into the database (two fsyncs) as the file's last
+  // connection would (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE). The log is still
+  // checkpointed when it passes wal_autocheckpoint pages.
+  Status DisableCheckpointOnClose();
+
+  // SQLite's auto-checkpoint (a PASSIVE checkpoint once a commit leaves the
+  // write-ahead log at `pages` frames or more), through a hook that also
+  // remembers the log's length after each commit of this connection:
+  // wal_frames(). Replaces any wal hook.
+  void SetAutoCheckpoint(int pages);
+  // Frames in the write-ahead log after this connection's latest commit, as
+  // counted since SetAutoCheckpoint (0 before any commit).
+  int64_t wal_frames() const { return wal_frames_; }
+  // Copies the whole write-ahead log into the database (syncing both, like
+  // every checkpoint) and truncates it to zero bytes, unless another
+  // connection reads or writes the file: then Busy at once (no waiting).
+  Status CheckpointAndTruncateWal();
+
+  // Everything committed so far survives a power loss: fdatasync of the
+  // write-ahead log, and with `database` first of the database file. The
+  // directory is fsynced too when `database` is set or the log file may be
+  // new: unless an earlier sync recorded, in an extended attribute of the log
+  // file (user.runbook.dir_synced), that it fsynced the directory after the
+  // file was created. (Without xattr support: every time.) Nothing to do
+  // without a log file.
+  Status SyncToDisk(bool database);
+
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
 
@@ -99,6 +142,9 @@ class Db {
   sqlite3* db_;
   std::string path_;
   int last_error_code_ = 0;
+  int busy_timeout_ms_ = 0;
+  int autocheckpoint_pages_ = 0;
+  int64_t wal_frames_ = 0;
 };
 
 }  // namespace runbook::journal::sqlite

@@ -12,13 +12,12 @@ struct Candidate {
   ProcessIdentity process;
 };
 
-Status MarkInTransaction(sqlite::Db& db, const std::string& host, int64_t now_us,
-                         std::vector<std::string>* marked) {
+// The 'running' runs recorded on `host` whose engine process is gone.
+Status FindStale(sqlite::Db& db, const std::string& host, std::vector<Candidate>* stale) {
   Result<sqlite::Statement> select = db.Prepare(
       "SELECT id, pid, process_start, boot_id FROM runs WHERE status = 'running' AND host = ?1");
   if (!select.ok()) return select.status();
   select->BindText(1, host);
-  std::vector<Candidate> stale;
   for (;;) {
     Result<bool> row = select->Step();
     if (!row.ok()) return row.status();
@@ -26,9 +25,17 @@ Status MarkInTransaction(sqlite::Db& db, const std::string& host, int64_t now_us
     Candidate c;
     c.id = select->Text(0);
     c.process = {host, select->Int(1), select->Int(2), select->Text(3)};
-    if (!ProcessIsAlive(c.process)) stale.push_back(std::move(c));
+    if (!ProcessIsAlive(c.process)) stale->push_back(std::move(c));
   }
   select->Reset();
+  return Status::Ok();
+}
+
+Status MarkInTransaction(sqlite::Db& db, const std::string& host, int64_t now_us,
+                         std::vector<std::string>* marked) {
+  // Again, under the write lock: another process may have marked them since.
+  std::vector<Candidate> stale;
+  if (Status s = FindStale(db, host, &stale); !s.ok()) return s;
   if (stale.empty()) return Status::Ok();
 
   Result<sqlite::Statement> run = db.Prepare(
@@ -72,19 +79,16 @@ Status MarkInTransaction(sqlite::Db& db, const std::string& host, int64_t now_us
 
 Result<std::vector<std::string>> MarkStaleRuns(sqlite::Db& db, const std::string& host,
                                                int64_t now_us) {
-  // Cheap read first: most opens find nothing to do and should not take the
-  // write lock.
+  // Read first, outside any write transaction: most opens find every
+  // 'running' run alive (other engines sharing the journal) and must not
+  // queue for the write lock just to learn that.
   {
-    Result<sqlite::Statement> any = db.Prepare(
-        "SELECT 1 FROM runs WHERE status = 'running' AND host = ?1 LIMIT 1");
-    if (!any.ok()) return any.status();
-    any->BindText(1, host);
-    Result<bool> row = any->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return std::vector<std::string>{};
+    std::vector<Candidate> stale;
+    if (Status s = FindStale(db, host, &stale); !s.ok()) return s;
+    if (stale.empty()) return std::vector<std::string>{};
   }
   std::vector<std::string> marked;
-  if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  if (Status s = db.BeginImmediate(); !s.ok()) return s;
   Status s = MarkInTransaction(db, host, now_us, &marked);
   if (s.ok()) s = db.Exec("COMMIT");
   if (!s.ok()) {

@@ -13,7 +13,9 @@
 
 namespace runbook::journal {
 
-// In one IMMEDIATE transaction: every run with status 'running' recorded on
+// Reads first and returns at once when no run is stale (the usual case: no
+// write lock). Otherwise, in one IMMEDIATE transaction (Db::BeginImmediate):
+// every run with status 'running' recorded on
 // `host` whose engine process is gone (ProcessIsAlive) becomes 'interrupted'
 // with finished_at = now_us and error "engine process PID on HOST is gone";
 // an 'interrupted' event (actor "runbook") is appended; its attempts still

@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "journal/migrations.h"
 #include "journal/path.h"
@@ -85,7 +87,8 @@ TEST_F(JournalOpenTest, RefusesANewerSchemaVersionAndLeavesTheFileAlone) {
   auto j = Journal::Open(path_);
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.status().message(),
-            "journal schema version 7 is newer than this runbook (supports 2); upgrade runbook");
+            "journal schema version 7 is newer than this runbook (supports " + std::to_string(kSchemaVersion) +
+                "); upgrade runbook");
   EXPECT_EQ(*RawDb()->QueryInt("PRAGMA user_version"), 7);
   EXPECT_EQ(*RawDb()->QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'runs'"), 1);
 }
@@ -218,6 +221,102 @@ TEST_F(JournalOpenTest, MigrationsAreNumberedInOrder) {
   auto migrations = Migrations();
   ASSERT_EQ(migrations.size(), static_cast<size_t>(kSchemaVersion));
   for (size_t i = 0; i < migrations.size(); ++i) EXPECT_EQ(migrations[i].version, int(i + 1));
+}
+
+// --- Opening while other processes hold the write lock (issue #8) ----------
+
+// A journal at schema version 1, as an older runbook left it: opening it
+// needs the write lock, to migrate.
+void WriteVersion1Journal(const std::string& path) {
+  auto db = sqlite::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  ASSERT_EQ(*(*db)->QueryText("PRAGMA journal_mode = WAL"), "wal");
+  ASSERT_TRUE((*db)->Exec(Migrations()[0].sql).ok());
+  ASSERT_TRUE((*db)->Exec("PRAGMA user_version = 1").ok());
+  ASSERT_TRUE((*db)->Exec("PRAGMA application_id = " + std::to_string(kApplicationId)).ok());
+}
+
+TEST_F(JournalOpenTest, CurrentJournalWithLiveRunsOpensWhileAnotherProcessHoldsTheWriteLock) {
+  {
+    auto j = OpenJournal();
+    ASSERT_TRUE(j);
+    j->CreateRun(MakeRun("aaaaaaaaaaaa"));  // 'running', by this live process
+    ASSERT_TRUE(j->Close().ok());
+  }
+  auto holder = RawDb();
+  ASSERT_TRUE(holder->Exec("BEGIN IMMEDIATE").ok());
+  // Neither the schema check nor the stale-run check needs the lock: Open
+  // does not wait for it at all (it would wait 20 s per attempt).
+  OpenOptions options;
+  options.busy_timeout_ms = 20000;
+  auto start = std::chrono::steady_clock::now();
+  auto j = Journal::Open(path_, options);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  EXPECT_LT(took, std::chrono::seconds(10));
+  EXPECT_TRUE((*j)->interrupted_on_open().empty());
+  EXPECT_EQ((*j)->GetRun("aaaaaaaaaaaa")->status, RunStatus::kRunning);
+  ASSERT_TRUE(holder->Exec("ROLLBACK").ok());
+}
+
+TEST_F(JournalOpenTest, MigratingRetriesTheWriteLockPastOneBusyTimeout) {
+  WriteVersion1Journal(path_);
+  auto holder = RawDb();
+  ASSERT_TRUE(holder->Exec("BEGIN IMMEDIATE").ok());
+  // The other process keeps the lock for longer than one busy timeout but
+  // well within the retries (six attempts of 300 ms).
+  std::thread release([&holder] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    EXPECT_TRUE(holder->Exec("ROLLBACK").ok());
+  });
+  OpenOptions options;
+  options.busy_timeout_ms = 300;
+  auto j = Journal::Open(path_, options);
+  release.join();
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  EXPECT_EQ(*RawDb()->QueryInt("PRAGMA user_version"), kSchemaVersion);
+}
+
+TEST_F(JournalOpenTest, WriteLockThatNeverFreesUpFailsTheOpenNamingTheJournal) {
+  WriteVersion1Journal(path_);
+  auto holder = RawDb();
+  ASSERT_TRUE(holder->Exec("BEGIN IMMEDIATE").ok());
+  OpenOptions options;
+  options.busy_timeout_ms = 20;
+  auto j = Journal::Open(path_, options);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().code(), Status::Code::kBusy);
+  EXPECT_EQ(j.status().message().rfind("cannot open journal " + path_ +
+                                           ": database is locked (other processes held the write "
+                                           "lock for ",
+                                       0),
+            0u)
+      << j.status().message();
+  ASSERT_TRUE(holder->Exec("ROLLBACK").ok());
+  EXPECT_EQ(*RawDb()->QueryInt("PRAGMA user_version"), 1);  // untouched
+}
+
+TEST_F(JournalOpenTest, StaleRunIsMarkedOnceTheWriteLockFreesUp) {
+  {
+    auto j = OpenJournal();
+    RunRecord r = MakeRun("deaddeaddead");
+    r.process.pid = 0x7ffffff0;  // no such process
+    j->CreateRun(r);
+    ASSERT_TRUE(j->Close().ok());
+  }
+  auto holder = RawDb();
+  ASSERT_TRUE(holder->Exec("BEGIN IMMEDIATE").ok());
+  std::thread release([&holder] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    EXPECT_TRUE(holder->Exec("ROLLBACK").ok());
+  });
+  OpenOptions options;
+  options.busy_timeout_ms = 300;
+  auto j = Journal::Open(path_, options);
+  release.join();
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  EXPECT_EQ((*j)->interrupted_on_open(), std::vector<std::string>{"deaddeaddead"});
+  EXPECT_EQ((*j)->GetRun("deaddeaddead")->status, RunStatus::kInterrupted);
 }
 
 class ScopedEnv {

@@ -1,0 +1,111 @@
+// The write-ahead log's life across Journal sessions (docs/journal.md,
+// durability): closing a Journal leaves its WAL to auto-checkpoint instead
+// of checkpointing (and fsyncing) on every close, Close syncs the WAL (and
+// once its directory) when the journal wrote something, and a long series of
+// short sessions, as many short `runbook run`s make, keeps the WAL bounded.
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include <cerrno>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "journal/sha256.h"
+#include "journal_test_util.h"
+
+namespace runbook::journal {
+namespace {
+
+using JournalWalTest = JournalTest;
+
+int64_t SizeOf(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+}
+
+// One short session, as `runbook approve` or `cancel` make: open, one
+// transaction (a run with ~40 KB of source text: ten pages), close.
+void ShortSession(const std::string& path, int n) {
+  auto j = Journal::Open(path);
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  char id[13];
+  std::snprintf(id, sizeof id, "%012d", n);
+  RunRecord r = JournalTest::MakeRun(id);
+  r.source_text = "name: big\n# " + std::string(40000, static_cast<char>('a' + n % 26)) + "\n";
+  r.content_hash = Sha256Hex(r.source_text);
+  (*j)->CreateRun(r);
+  EXPECT_TRUE((*j)->Close().ok());
+}
+
+TEST_F(JournalWalTest, ClosingLeavesTheWalUncheckpointedAndTheNextOpenSeesEverything) {
+  {
+    auto j = OpenJournal();
+    ASSERT_TRUE(j);
+    j->CreateRun(MakeRun("aaaaaaaaaaaa"));
+    ASSERT_TRUE(j->Close().ok());
+  }
+  // The last connection closed without a checkpoint: the records are in the
+  // WAL, not yet in the database file.
+  EXPECT_GT(SizeOf(path_ + "-wal"), 0);
+  auto j = OpenJournal();
+  ASSERT_TRUE(j);
+  auto run = j->GetRun("aaaaaaaaaaaa");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->runbook, "daily-health-check");
+}
+
+TEST_F(JournalWalTest, CloseSyncsTheWalAndItsDirectoryOnceSomethingWasWritten) {
+  // Observable through the mark SyncToDisk leaves on the WAL file after it
+  // fsynced the directory (an extended attribute).
+  const std::string wal = path_ + "-wal";
+  auto marked = [&wal] {
+    return ::getxattr(wal.c_str(), "user.runbook.dir_synced", nullptr, 0) >= 0;
+  };
+  {
+    auto j = OpenJournal();
+    ASSERT_TRUE(j);
+    ASSERT_TRUE(j->Close().ok());
+  }
+  ASSERT_GE(SizeOf(wal), 0);
+  if (::getxattr(wal.c_str(), "user.runbook.dir_synced", nullptr, 0) < 0 && errno == ENOTSUP)
+    GTEST_SKIP() << "no extended attributes on " << dir_;
+  EXPECT_FALSE(marked()) << "a journal that wrote nothing synced";
+  {
+    auto j = OpenJournal();
+    ASSERT_TRUE(j);
+    j->CreateRun(MakeRun("aaaaaaaaaaaa"));
+    ASSERT_TRUE(j->SyncBlocking().ok());
+    EXPECT_FALSE(marked()) << "synced before Close";
+    ASSERT_TRUE(j->Close().ok());
+  }
+  EXPECT_TRUE(marked());
+}
+
+TEST_F(JournalWalTest, ManyShortSessionsKeepTheWalBoundedByTheAutoCheckpoint) {
+  // 250 sessions of about ten pages each: two and a half times what the WAL
+  // holds before the auto-checkpoint (1000 pages) moves it into the
+  // database. (SQLite would start the WAL over at the same connection's
+  // next commit, which a one-transaction session never makes; the next
+  // process's WAL recovery forgets the checkpoint; so Close cuts it back.)
+  constexpr int kSessions = 250;
+  constexpr int64_t kPage = 4096, kFrame = kPage + 24;
+  int64_t largest_wal = 0;
+  for (int n = 0; n < kSessions; ++n) {
+    ShortSession(path_, n);
+    if (HasFatalFailure()) return;
+    largest_wal = std::max(largest_wal, SizeOf(path_ + "-wal"));
+  }
+  // Bounded: the auto-checkpoint threshold plus one session's frames.
+  EXPECT_LE(largest_wal, 32 + (1000 + 100) * kFrame);
+  // And the data went somewhere: the database file holds most of it.
+  EXPECT_GE(SizeOf(path_), int64_t{kSessions} * 40000 / 2);
+  auto j = OpenJournal();
+  ASSERT_TRUE(j);
+  auto runs = j->ListRuns({});
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(runs->size(), static_cast<size_t>(kSessions));
+}
+
+}  // namespace
+}  // namespace runbook::journal

@@ -134,6 +134,7 @@ int RunPrune(CliEnv& env, const PruneCliOptions& opt) {
     return kExitFailed;
   }
   const journal::PruneReport& r = *report;
+  for (const std::string& w : r.warnings) env.err << "runbook: warning: " << w << "\n";
   if (env.globals.json) {
     boost::json::object j = {{"journal", path},
                              {"dry_run", opt.dry_run},
@@ -143,6 +144,7 @@ int RunPrune(CliEnv& env, const PruneCliOptions& opt) {
                              {"attempts", r.attempts},
                              {"output_chunks", r.output_chunks},
                              {"output_bytes", r.output_bytes},
+                             {"spill_files", r.spill_files},
                              {"findings", r.findings},
                              {"approvals", r.approvals},
                              {"anchor_seq", r.anchor_seq},

@@ -18,7 +18,10 @@ using asio::use_awaitable;
 // Bytes of a stream kept in memory for outputs (stdout, stderr, body).
 constexpr size_t kCaptureLimit = 4u << 20;
 // Above this many queued output bytes, a step's reader waits for the journal.
-constexpr size_t kJournalHighWater = 32u << 20;
+// With large output spilled to files (journal/spill.h) the writer drains
+// fast, so a small queue costs no throughput and keeps the engine's peak RSS
+// well under the 64 MB budget (docs/performance.md, bigout).
+constexpr size_t kJournalHighWater = 8u << 20;
 
 }  // namespace
 

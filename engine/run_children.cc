@@ -88,17 +88,14 @@ void RunExecution::RestoreSteps() {
     if (it->second.status != journal::AttemptStatus::kSucceeded) continue;
     StepResultValues v{"succeeded", it->second.exit_code, it->second.outputs};
     if (cs.spec->type == "shell" || cs.spec->type == "exec") {
-      // stdout/stderr are journaled as output chunks, not as outputs.
-      std::string out, err;
-      if (auto chunks = journal_.GetOutput(run_id_, cs.id()); chunks.ok()) {
-        for (const auto& c : *chunks) {
-          if (c.attempt != it->second.last_attempt) continue;
-          std::string& dst = c.stream == journal::Stream::kStdout ? out : err;
-          if (dst.size() < kRestoreTextLimit) dst.append(c.data, 0, kRestoreTextLimit - dst.size());
-        }
-      }
-      v.outputs["stdout"] = out;
-      v.outputs["stderr"] = err;
+      // stdout/stderr are journaled as output (chunks or spill files), not
+      // as outputs; the first kRestoreTextLimit bytes, as a run keeps them.
+      auto text = [&](journal::Stream stream) {
+        auto read = journal_.ReadStream(run_id_, cs.id(), it->second.last_attempt, stream, kRestoreTextLimit);
+        return read.ok() ? std::move(*read) : std::string();
+      };
+      v.outputs["stdout"] = text(journal::Stream::kStdout);
+      v.outputs["stderr"] = text(journal::Stream::kStderr);
       if (it->second.exit_code) v.outputs["exit_code"] = *it->second.exit_code;
     }
     values_.steps[cs.id()] = std::move(v);

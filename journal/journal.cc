@@ -16,26 +16,43 @@ namespace runbook::journal {
 
 namespace {
 
+// SQLite's default: a commit that leaves the WAL this long checkpoints it.
+constexpr int kWalAutoCheckpointPages = 1000;
+
 // After a busy timeout the writer retries BEGIN this many times before the
 // failure becomes sticky (about a minute with the default busy timeout).
 constexpr int kBusyRetries = 5;
 
-// The per-connection pragmas. (journal_mode is set once, in Open: it is
+// Output gathered into one transaction: the writer waits up to this long
+// for this much (WriterLoop).
+constexpr auto kOutputBatchWait = std::chrono::milliseconds(2);
+constexpr size_t kOutputBatchBytes = 1u << 20;
+
+// Whether `ops` holds output chunks and nothing else.
+bool OnlyOutput(const std::vector<WriteOp>& ops) {
+  for (const WriteOp& op : ops)
+    if (!std::holds_alternative<OutputChunk>(op)) return false;
+  return true;
+}
+
+// The per-connection settings. (journal_mode is set once, in Open: it is
 // persistent in the file.)
 Status Configure(sqlite::Db& db, const OpenOptions& options, bool writer) {
   db.SetBusyTimeout(options.busy_timeout_ms);
-  if (!writer) {
-    if (Status s = db.Exec("PRAGMA query_only = ON"); !s.ok()) return s;
-  } else {
-    // The CHECK (col IN (...)) constraints guard the file against other
-    // writers (a sqlite3 shell); our writer only stores enum spellings from
-    // records.cc. SQLite evaluates each IN list through a temporary b-tree
-    // per row, which was ~40% of the engine's instructions per step
-    // (docs/performance.md), so this connection skips them.
-    if (Status s = db.Exec("PRAGMA ignore_check_constraints = ON"); !s.ok()) return s;
-  }
-  if (Status s = db.Exec("PRAGMA synchronous = NORMAL"); !s.ok()) return s;
-  return db.Exec("PRAGMA foreign_keys = ON");
+  // The last connection to close would checkpoint the WAL into the database
+  // (two fsyncs per command); instead the WAL is checkpointed every 1000
+  // pages (auto-checkpoint) and Close() syncs what this journal wrote.
+  if (Status s = db.DisableCheckpointOnClose(); !s.ok()) return s;
+  if (!writer) return db.Exec("PRAGMA query_only = ON; PRAGMA foreign_keys = ON");
+  db.SetAutoCheckpoint(kWalAutoCheckpointPages);
+  // The CHECK (col IN (...)) constraints guard the file against other
+  // writers (a sqlite3 shell); our writer only stores enum spellings from
+  // records.cc. SQLite evaluates each IN list through a temporary b-tree
+  // per row, which was ~40% of the engine's instructions per step
+  // (docs/performance.md), so this connection skips them.
+  return db.Exec(
+      "PRAGMA ignore_check_constraints = ON; PRAGMA synchronous = NORMAL; "
+      "PRAGMA foreign_keys = ON");
 }
 
 Status EnableWal(sqlite::Db& db, int busy_timeout_ms) {
@@ -78,6 +95,8 @@ Status Prefixed(std::string_view prefix, const Status& s) {
 Status ExplainOpenError(const sqlite::Db& db, Status s) {
   if (db.last_error_code() == SQLITE_NOTADB)
     return Status::Corruption(db.path() + " is not a runbook journal (file is not a database)");
+  // "PATH: database is locked (...)": other processes kept the write lock.
+  if (s.code() == Status::Code::kBusy) return Status::Busy("cannot open journal " + s.message());
   return s;
 }
 
@@ -97,13 +116,28 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const Op
   Result<std::unique_ptr<sqlite::Db>> writer = OpenConnection(path, options, /*writer=*/true);
   if (!writer.ok()) return writer.status();
   sqlite::Db& db = **writer;
-  // Refuse a file that is not ours before changing anything in it.
-  if (Status s = CheckIsJournal(db); !s.ok()) return ExplainOpenError(db, s);
+  // Refuse a file that is not ours before changing anything in it. Only
+  // reads so far: a journal already current and without stale runs is
+  // opened without ever taking the write lock.
+  Result<int64_t> version = ReadJournalVersion(db);
+  if (!version.ok()) return ExplainOpenError(db, version.status());
+  // A new, empty file has nothing to lose yet: no fsyncs while it gets its
+  // WAL mode and schema. Close() makes the file durable with the first
+  // records written to it.
+  const bool created = *version == 0;
+  if (created) {
+    if (Status s = db.Exec("PRAGMA synchronous = OFF"); !s.ok()) return ExplainOpenError(db, s);
+  }
   if (Status s = EnableWal(db, options.busy_timeout_ms); !s.ok()) return ExplainOpenError(db, s);
-  if (Status s = MigrateToCurrent(db); !s.ok()) return ExplainOpenError(db, s);
+  if (*version != kSchemaVersion) {
+    if (Status s = MigrateToCurrent(db); !s.ok()) return ExplainOpenError(db, s);
+  }
+  if (created) {
+    if (Status s = db.Exec("PRAGMA synchronous = NORMAL"); !s.ok()) return ExplainOpenError(db, s);
+  }
 
   std::vector<std::string> interrupted;
-  if (options.mark_stale_runs) {
+  if (options.mark_stale_runs && !created) {
     // A write: on a full disk it fails, and then the journal must still open
     // so that `show`, `logs` and `export` work when they are needed most.
     // The runs stay `running` until a later open can mark them.
@@ -111,21 +145,22 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const Op
     if (marked.ok()) interrupted = std::move(*marked);
   }
   Result<WriteStatements> statements = WriteStatements::Prepare(db);
-  if (!statements.ok()) return statements.status();
+  if (!statements.ok()) return ExplainOpenError(db, statements.status());
   Result<std::unique_ptr<sqlite::Db>> reader = OpenConnection(path, options, /*writer=*/false);
   if (!reader.ok()) return reader.status();
 
-  return std::unique_ptr<Journal>(new Journal(path, options, std::move(*writer),
+  return std::unique_ptr<Journal>(new Journal(path, options, created, std::move(*writer),
                                               std::move(*statements), std::move(*reader),
                                               std::move(interrupted)));
 }
 
-Journal::Journal(std::string path, const OpenOptions& options,
+Journal::Journal(std::string path, const OpenOptions& options, bool created,
                  std::unique_ptr<sqlite::Db> writer_db, WriteStatements statements,
                  std::unique_ptr<sqlite::Db> reader_db, std::vector<std::string> interrupted)
     : path_(std::move(path)),
       options_(options),
       interrupted_(std::move(interrupted)),
+      created_(created),
       writer_db_(std::move(writer_db)),
       statements_(std::move(statements)),
       reader_db_(std::move(reader_db)) {
@@ -140,7 +175,25 @@ Status Journal::Close() {
     closing_ = true;
   }
   wake_writer_.notify_one();
-  if (writer_.joinable()) writer_.join();
+  if (!writer_.joinable()) return writer_status();  // closed before
+  writer_.join();
+  // Durability (docs/journal.md): what this journal committed is in the
+  // WAL, written but not synced; one fdatasync of the WAL makes it survive a
+  // power loss (of a file created by this Open also the database file, which
+  // holds its WAL mode). A journal that wrote nothing syncs nothing.
+  if (writer_db_->TotalChanges() > 0) {
+    // A WAL that reached the auto-checkpoint length is also cut back to
+    // zero while nobody else uses the file. Otherwise it would only restart
+    // at this connection's next commit: the next process's WAL recovery
+    // forgets what was checkpointed, so a series of one-transaction
+    // commands would grow it (and re-copy all of it) forever.
+    if (writer_db_->wal_frames() >= kWalAutoCheckpointPages)
+      (void)writer_db_->CheckpointAndTruncateWal();
+    if (Status s = writer_db_->SyncToDisk(/*database=*/created_); !s.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (status_.ok()) status_ = Prefixed("journal write failed: ", s);
+    }
+  }
   return writer_status();
 }
 
@@ -161,9 +214,13 @@ void Journal::Enqueue(WriteOp op) {
     return;
   }
   bool was_empty = queue_.empty();
+  // A writer gathering output (WriterLoop) is woken by anything else at
+  // once, and by output once it has enough.
+  bool cut_batch = batching_ && (!std::holds_alternative<OutputChunk>(op) ||
+                                 pending_bytes_.load(std::memory_order_relaxed) >= kOutputBatchBytes);
   queue_.push_back(std::move(op));
   lock.unlock();
-  if (was_empty) wake_writer_.notify_one();
+  if (was_empty || cut_batch) wake_writer_.notify_one();
 }
 
 void Journal::CreateRun(RunRecord run) {
@@ -231,12 +288,32 @@ Status Journal::SyncBlocking() {
 // --- The writer thread -------------------------------------------------------
 
 void Journal::WriterLoop() {
+  statements_.EnableSpill(path_, options_.spill_threshold_bytes);
   for (;;) {
     std::vector<WriteOp> ops;
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_writer_.wait(lock, [this] { return !queue_.empty() || closing_; });
-      if (queue_.empty()) return;  // closing, and everything is written
+      if (queue_.empty()) {
+        // Closing, and everything is written. Spill files of attempts that
+        // have not ended (a run waiting for an approval) are synced now.
+        Status s = statements_.CloseSpillFiles();
+        if (!s.ok() && status_.ok()) status_ = Prefixed("journal write failed: ", s);
+        return;
+      }
+      // Group commit for output: while the queue holds nothing but a little
+      // output, wait briefly for more, so that a step printing hundreds of
+      // MB (read from its pipe a few KB at a time) costs a few hundred
+      // transactions, not one per read. Any other record (an attempt, an
+      // event, a barrier) ends the wait at once, so barriers are not slowed.
+      if (OnlyOutput(queue_) && pending_bytes_.load(std::memory_order_relaxed) < kOutputBatchBytes) {
+        batching_ = true;
+        wake_writer_.wait_for(lock, kOutputBatchWait, [this] {
+          return closing_ || !OnlyOutput(queue_) ||
+                 pending_bytes_.load(std::memory_order_relaxed) >= kOutputBatchBytes;
+        });
+        batching_ = false;
+      }
       ops.swap(queue_);
     }
     size_t begin = 0;

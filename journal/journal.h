@@ -15,7 +15,9 @@
 // from any thread; they see committed data only.
 //
 // Open also marks the runs of dead engine processes 'interrupted'
-// (journal/stale.h). Many processes may open the same file at once.
+// (journal/stale.h). Many processes may open the same file at once: Open
+// only reads unless the file needs its schema or has stale runs to mark,
+// and retries the write lock for about a minute when it does.
 #pragma once
 
 #include <atomic>
@@ -51,6 +53,10 @@ struct OpenOptions {
   // queue holds more than this (the engine should throttle long before, see
   // pending_bytes()).
   size_t max_pending_output_bytes = 256u << 20;
+  // Once one stream of one attempt has more output than this, its further
+  // bytes go to a spill file beside the journal instead of into SQLite
+  // (journal/spill.h, docs/journal.md). Negative: never.
+  int64_t spill_threshold_bytes = 1 << 20;
   // Test hook: runs on the writer thread inside every write transaction just
   // before COMMIT; a non-ok Status fails that transaction like a SQLite error.
   std::function<Status(sqlite::Db&)> before_commit_for_testing;
@@ -68,8 +74,10 @@ class Journal {
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  // Commits everything enqueued, stops the writer thread, returns
-  // writer_status(). Idempotent. REQUIRES: not called on the writer thread.
+  // Commits everything enqueued, stops the writer thread, makes everything
+  // this journal committed durable (one fdatasync of the WAL, docs/journal.md)
+  // and returns writer_status() (a failed sync included). Idempotent.
+  // REQUIRES: not called on the writer thread.
   Status Close();
 
   const std::string& path() const { return path_; }
@@ -132,17 +140,23 @@ class Journal {
   Result<std::vector<EventRecord>> GetEvents(std::string_view run_id, int64_t after_seq = 0) const;
   // Up to `limit` chunks (0 = all) of the run (or of one step) with
   // rowid > after_rowid, in rowid order, which is commit order: poll with the
-  // last rowid seen to follow a run's output.
+  // last rowid seen to follow a run's output. Spilled chunks come with their
+  // bytes read from the spill file (an error if it is missing or short);
+  // with a limit, a page stops early once it holds 8 MiB.
   Result<std::vector<OutputChunk>> GetOutput(std::string_view run_id,
                                              std::optional<std::string> step,
                                              int64_t after_rowid = 0, size_t limit = 0) const;
+  // The first `limit` bytes (0 = all) of one stream of one attempt, wherever
+  // they are stored (output_chunks or a spill file).
+  Result<std::string> ReadStream(std::string_view run_id, std::string_view step_id, int attempt,
+                                 Stream stream, size_t limit = 0) const;
   Result<std::vector<FindingRecord>> GetFindings(std::string_view run_id) const;
   Result<std::vector<ApprovalRecord>> GetApprovals(std::string_view run_id) const;
 
  private:
-  Journal(std::string path, const OpenOptions& options, std::unique_ptr<sqlite::Db> writer_db,
-          WriteStatements statements, std::unique_ptr<sqlite::Db> reader_db,
-          std::vector<std::string> interrupted);
+  Journal(std::string path, const OpenOptions& options, bool created,
+          std::unique_ptr<sqlite::Db> writer_db, WriteStatements statements,
+          std::unique_ptr<sqlite::Db> reader_db, std::vector<std::string> interrupted);
 
   void Enqueue(WriteOp op);
   void WriterLoop();
@@ -152,6 +166,7 @@ class Journal {
   const std::string path_;
   const OpenOptions options_;
   const std::vector<std::string> interrupted_;
+  const bool created_;  // Open gave an empty file its schema (Close syncs the file too)
 
   // Writer thread only (after construction).
   std::unique_ptr<sqlite::Db> writer_db_;
@@ -163,6 +178,7 @@ class Journal {
   std::vector<WriteOp> queue_;
   Status status_;          // sticky first failure
   bool closing_ = false;
+  bool batching_ = false;  // the writer waits for more output (WriterLoop)
   std::atomic<size_t> pending_bytes_{0};
   std::thread writer_;
 

@@ -149,9 +149,20 @@ CREATE TABLE schedule_slots (
 );
 )sql";
 
+// Version 3: spill files (journal/spill.h). A row of output_chunks whose
+// `spill` is set holds no data: its spill_bytes bytes are at spill_offset in
+// the file JOURNAL.blobs/<spill>. NULL in every row written before, so older
+// journals read as they were. Keep in step with schema.sql.
+constexpr std::string_view kVersion3 = R"sql(
+ALTER TABLE output_chunks ADD COLUMN spill TEXT;
+ALTER TABLE output_chunks ADD COLUMN spill_offset INTEGER;
+ALTER TABLE output_chunks ADD COLUMN spill_bytes INTEGER;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kVersion1},
     {2, kVersion2},
+    {3, kVersion3},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 
@@ -204,13 +215,21 @@ Status MigrateInTransaction(sqlite::Db& db) {
 
 std::span<const Migration> Migrations() { return kMigrations; }
 
+Result<int64_t> ReadJournalVersion(sqlite::Db& db) { return JournalVersion(db); }
+
 Status CheckIsJournal(sqlite::Db& db) {
   Result<int64_t> version = JournalVersion(db);
   return version.ok() ? Status::Ok() : version.status();
 }
 
 Status MigrateToCurrent(sqlite::Db& db) {
-  if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  // Read first: almost every open finds the schema current, and then neither
+  // takes the write lock (hundreds of processes opening one journal at once
+  // would queue for it) nor parses any migration.
+  Result<int64_t> version = JournalVersion(db);
+  if (!version.ok()) return version.status();
+  if (*version == kSchemaVersion) return Status::Ok();
+  if (Status s = db.BeginImmediate(); !s.ok()) return s;
   Status s = MigrateInTransaction(db);
   if (s.ok()) s = db.Exec("COMMIT");
   if (!s.ok()) (void)db.Exec("ROLLBACK");

@@ -16,7 +16,7 @@
 namespace runbook::journal {
 
 // PRAGMA user_version of a journal written by this binary.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 // PRAGMA application_id of every journal: "RBKJ".
 inline constexpr int32_t kApplicationId = 0x52424B4A;
 
@@ -28,15 +28,21 @@ struct Migration {
 // Every migration, in order: Migrations()[i].version == i + 1.
 std::span<const Migration> Migrations();
 
-// Reads only: ok when `db` is empty or a journal this binary can migrate;
-// otherwise the errors of MigrateToCurrent. Lets Open refuse a file before
-// changing anything in it (even its journal mode).
+// Reads only: the file's schema version (0: empty, no schema yet) when `db`
+// is empty or a journal this binary can migrate; otherwise the errors of
+// MigrateToCurrent. Lets Open refuse a file before changing anything in it
+// (even its journal mode), and skip migrating a current one.
+Result<int64_t> ReadJournalVersion(sqlite::Db& db);
+// ReadJournalVersion without the version.
 Status CheckIsJournal(sqlite::Db& db);
 
-// Brings `db` to kSchemaVersion in one IMMEDIATE transaction (so concurrent
-// openers serialize and the second sees the first's result). Errors:
-//   "journal schema version 7 is newer than this runbook (supports 2); upgrade runbook"
+// Brings `db` to kSchemaVersion. A current journal is only read (no write
+// lock, no SQL beyond three PRAGMA reads); otherwise one IMMEDIATE
+// transaction (Db::BeginImmediate: concurrent openers serialize and the
+// second finds the first's result). Errors:
+//   "journal schema version 7 is newer than this runbook (supports 3); upgrade runbook"
 //   "PATH is not a runbook journal (it is another application's SQLite database)"
+//   "PATH: database is locked (other processes held the write lock for 60 s)"
 Status MigrateToCurrent(sqlite::Db& db);
 
 }  // namespace runbook::journal

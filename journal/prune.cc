@@ -12,6 +12,7 @@
 #include "journal/identity.h"
 #include "journal/migrations.h"
 #include "journal/path.h"
+#include "journal/spill.h"
 #include "journal/sqlite.h"
 
 namespace runbook::journal {
@@ -160,6 +161,27 @@ Status CopyToArchive(sqlite::Db& db) {
   return Status::Ok();
 }
 
+// The archive gets the runs' spill files under the same names beside it
+// (ARCHIVE.blobs/RUN_ID/...), so that its rows read and verify as they did.
+Status CopySpillFiles(sqlite::Db& db, const std::string& archive, PruneReport* r) {
+  Result<sqlite::Statement> st = db.Prepare(
+      "SELECT DISTINCT run_id, spill FROM main.output_chunks WHERE spill IS NOT NULL AND "
+      "run_id IN (SELECT id FROM temp.prune_ids) ORDER BY run_id, spill");
+  if (!st.ok()) return st.status();
+  std::map<std::string, std::vector<std::string>> files;
+  for (;;) {
+    Result<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    files[st->Text(0)].push_back(st->Text(1));
+  }
+  for (const auto& [run_id, names] : files) {
+    if (Status s = CopyRunSpillFiles(db.path(), archive, run_id, names, &r->warnings); !s.ok())
+      return Status::IoError("archive: " + s.message());
+  }
+  return Status::Ok();
+}
+
 Status Fill(sqlite::Db& db, const std::vector<std::string>& ids, PruneReport* r) {
   if (Status s = db.Exec("CREATE TEMP TABLE IF NOT EXISTS prune_ids (id TEXT PRIMARY KEY); "
                          "DELETE FROM temp.prune_ids");
@@ -175,7 +197,9 @@ Status Fill(sqlite::Db& db, const std::vector<std::string>& ids, PruneReport* r)
   std::pair<int64_t*, std::string> counts[] = {
       {&r->attempts, "SELECT count(*) FROM step_attempts" + in},
       {&r->output_chunks, "SELECT count(*) FROM output_chunks" + in},
-      {&r->output_bytes, "SELECT COALESCE(sum(length(data)), 0) FROM output_chunks" + in},
+      {&r->output_bytes,
+       "SELECT COALESCE(sum(CASE WHEN spill IS NULL THEN length(data) ELSE spill_bytes END), 0) "
+       "FROM output_chunks" + in},
       {&r->findings, "SELECT count(*) FROM findings" + in},
       {&r->approvals, "SELECT count(*) FROM approvals" + in}};
   for (auto& [field, sql] : counts) {
@@ -198,6 +222,7 @@ Status PruneInTransaction(sqlite::Db& db, const PruneOptions& o, PruneReport* r)
 
   if (!o.archive_path.empty()) {
     if (Status s = CopyToArchive(db); !s.ok()) return s;
+    if (Status s = CopySpillFiles(db, o.archive_path, r); !s.ok()) return s;
   }
   // The anchor links to the head as it is now (which may be a row that goes).
   Result<ChainHead> head = ReadChainHead(db);
@@ -258,6 +283,14 @@ Result<PruneReport> PruneJournal(const std::string& path, const PruneOptions& op
   if (!s.ok()) {
     if (!sqlite3_get_autocommit(db.handle())) (void)db.Exec("ROLLBACK");
     return s;
+  }
+  // The rows are gone; now their spill files (after the commit, so that a
+  // failed prune never leaves rows pointing at deleted files).
+  if (!options.dry_run) {
+    for (const std::string& id : report.run_ids) {
+      if (Status rm = RemoveRunSpillDir(path, id, &report.spill_files); !rm.ok())
+        report.warnings.push_back(rm.message());
+    }
   }
   return report;
 }

@@ -5,6 +5,8 @@
 // verifies across the gaps (docs/journal.md, "Pruning"). One IMMEDIATE
 // transaction on its own connection; call from any thread. Journal-level
 // events (run_id NULL) and runs still running or waiting are never removed.
+// The runs' spill files (journal/spill.h) are copied beside the archive
+// before the transaction commits, and deleted once it has.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,11 @@ struct PruneReport {
   int64_t events = 0, attempts = 0, output_chunks = 0, output_bytes = 0, findings = 0, approvals = 0;
   int64_t gaps = 0;                  // ranges of the chain the anchor records
   int64_t anchor_seq = 0;            // 0 when nothing was removed, or dry run
+  int64_t spill_files = 0;           // spill files removed (journal/spill.h)
+  // What went wrong without stopping the prune: a spill file already missing
+  // when it was to be archived, a spill directory that could not be removed
+  // after the rows were (its files are orphans then; remove them by hand).
+  std::vector<std::string> warnings;
 };
 
 // Errors: those of opening the journal (as Journal::Open words them), an

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "journal/journal.h"
+#include "journal/spill.h"
 
 namespace runbook::journal {
 
@@ -250,9 +251,12 @@ Result<std::vector<EventRecord>> Journal::GetEvents(std::string_view run_id,
 Result<std::vector<OutputChunk>> Journal::GetOutput(std::string_view run_id,
                                                     std::optional<std::string> step,
                                                     int64_t after_rowid, size_t limit) const {
+  // A page with a limit ends early past this many bytes: spilled rows hold up
+  // to 1 MiB each, and `logs` asks for 64 at a time.
+  constexpr size_t kPageBytes = 8u << 20;
   std::string sql =
-      "SELECT id, run_id, step_id, attempt, stream, seq, ts, byte_offset, data "
-      "FROM output_chunks WHERE run_id = ?1 AND id > ?2";
+      "SELECT id, run_id, step_id, attempt, stream, seq, ts, byte_offset, data, spill, spill_offset, "
+      "spill_bytes FROM output_chunks WHERE run_id = ?1 AND id > ?2";
   if (step) sql += " AND step_id = ?3";
   sql += " ORDER BY id";
   if (limit > 0) sql += " LIMIT ?4";
@@ -263,7 +267,36 @@ Result<std::vector<OutputChunk>> Journal::GetOutput(std::string_view run_id,
   st->BindInt(2, after_rowid);
   if (step) st->BindText(3, *step);
   if (limit > 0) st->BindInt(4, static_cast<int64_t>(limit));
-  return Collect<OutputChunk>(*st, ReadChunk);
+  SpillReader spills(path_);
+  std::vector<OutputChunk> out;
+  size_t bytes = 0;
+  while (limit == 0 || bytes < kPageBytes) {
+    Result<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    OutputChunk c = ReadChunk(*st);
+    if (!st->IsNull(9)) {
+      SpillRef ref{st->Text(9), st->Int(10), st->Int(11)};
+      if (Status s = spills.Read(c.run_id, ref, &c.data); !s.ok()) return s;
+    }
+    bytes += c.data.size();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::string> Journal::ReadStream(std::string_view run_id, std::string_view step_id, int attempt,
+                                        Stream stream, size_t limit) const {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  SpillReader spills(path_);
+  std::string out;
+  Status s = journal::ReadStream(*reader_db_, spills, run_id, step_id, attempt, stream, limit,
+                                 [&out](std::string_view piece) {
+                                   out.append(piece);
+                                   return Status::Ok();
+                                 });
+  if (!s.ok()) return s;
+  return out;
 }
 
 Result<std::vector<FindingRecord>> Journal::GetFindings(std::string_view run_id) const {

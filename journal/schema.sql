@@ -1,4 +1,4 @@
--- The runbook journal, schema version 2: the complete schema a journal has
+-- The runbook journal, schema version 3: the complete schema a journal has
 -- once every migration in journal/migrations.cc has run. This file is the
 -- reference for readers of the format (docs/journal.md explains each column);
 -- the binary embeds the migrations, and journal_tests checks that executing
@@ -84,7 +84,9 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_run ON events (run_id, seq);
 
--- Captured output, append-only, byte-exact.
+-- Captured output, append-only, byte-exact. A row with `spill` set (version
+-- 3) holds no data: its spill_bytes bytes are at spill_offset in the spill
+-- file JOURNAL.blobs/<spill> ("RUN_ID/STEP.ATTEMPT.STREAM").
 CREATE TABLE output_chunks (
   id            INTEGER PRIMARY KEY,
   run_id        TEXT NOT NULL REFERENCES runs (id),
@@ -95,6 +97,7 @@ CREATE TABLE output_chunks (
   ts            INTEGER NOT NULL,
   byte_offset   INTEGER NOT NULL,                -- of data's first byte in the stream
   data          BLOB NOT NULL
+, spill TEXT, spill_offset INTEGER, spill_bytes INTEGER
 );
 CREATE UNIQUE INDEX output_by_attempt ON output_chunks (run_id, step_id, attempt, stream, seq);
 CREATE INDEX output_by_run ON output_chunks (run_id);
@@ -144,4 +147,4 @@ CREATE TABLE schedule_slots (
 );
 
 PRAGMA application_id = 1380076362;              -- 0x52424B4A, "RBKJ"
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;

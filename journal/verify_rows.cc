@@ -1,7 +1,9 @@
 // The checks of the rows the chain does not cover directly: each run's
-// source hash, each attempt's output recomputed from output_chunks, and the
+// source hash, each attempt's output recomputed from output_chunks and its
+// spill files (journal/spill.h), and the
 // run, attempt and finding rows compared with what the (chained) events say
 // about them; plus rows whose run is gone.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <map>
 #include <set>
@@ -10,6 +12,8 @@
 
 #include "journal/records.h"
 #include "journal/sha256.h"
+#include "journal/spill.h"
+#include "journal/spill_internal.h"
 #include "journal/verify_internal.h"
 
 namespace runbook::journal::verify_internal {
@@ -62,6 +66,123 @@ std::optional<std::optional<int64_t>> IntClaim(const boost::json::object& data, 
 }
 
 std::string Show(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "NULL"; }
+
+// What " — ..." a spill file's read error means for the evidence.
+std::string SpillVerdict(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kNotFound: return " — output was deleted";
+    case Status::Code::kCorruption: return " — the file was truncated";
+    default: return "";
+  }
+}
+
+// Each stream of each attempt of the run, recomputed from its rows in seq
+// order (inline data, or ranges of spill files) and compared with the
+// attempt's recorded byte count and SHA-256.
+Status CheckOutput(Verifier& v, sqlite::Db& db, const std::string& run_id,
+                   std::map<AttemptKey, AttemptRow>& attempts) {
+  Result<bool> has_spill = HasSpillColumns(db);
+  if (!has_spill.ok()) return has_spill.status();
+  Result<sqlite::Statement> st = db.Prepare(
+      "SELECT step_id, attempt, stream, seq, byte_offset, data, " + std::string(SpillColumnsSql(*has_spill)) +
+      " FROM output_chunks WHERE run_id = ?1 ORDER BY step_id, attempt, stream, seq");
+  if (!st.ok()) return st.status();
+  st->BindText(1, run_id);
+  SpillReader spills(db.path());
+  // The group being hashed: (step, attempt, stream).
+  std::optional<std::tuple<std::string, int64_t, std::string>> group;
+  Sha256 sha;
+  int64_t bytes = 0, next_seq = 0;
+  bool broken = false, has_digest = false;
+  std::map<std::string, int64_t> spill_ends;  // spill file -> end of the last range the rows name
+  auto finish = [&] {
+    if (!group) return;
+    const auto& [step, attempt, stream] = *group;
+    std::string place = AttemptPlace(run_id, step, attempt) + ": " + stream;
+    auto it = attempts.find({step, attempt});
+    if (it == attempts.end()) {
+      v.Problem(0, run_id, step, place + " output exists but the attempt's row is missing — the row was deleted");
+      return;
+    }
+    int i = stream == "stdout" ? 0 : 1;
+    it->second.output_seen[i] = true;
+    if (broken || it->second.sha256[i].empty()) return;  // reported / no digest recorded
+    std::string where = "output_chunks";
+    for (const auto& [name, end] : spill_ends) where += " and spill file " + spills.PathOf(name);
+    if (bytes != it->second.bytes[i]) {
+      v.Problem(0, run_id, step, place + " is " + std::to_string(bytes) + " bytes in " + where + " but " +
+                                     std::to_string(it->second.bytes[i]) +
+                                     " were recorded — output was edited or deleted");
+    } else if (sha.HexDigest() != it->second.sha256[i]) {
+      v.Problem(0, run_id, step, place + ": SHA-256 of " + where + " differs from the recorded digest — output was edited");
+    }
+    for (const auto& [name, end] : spill_ends) {
+      Result<int64_t> size = spills.FileSize(run_id, name);
+      if (size.ok() && *size > end)
+        v.Problem(0, run_id, step, place + ": spill file " + spills.PathOf(name) + " holds " + std::to_string(*size) +
+                                       " bytes, " + std::to_string(*size - end) +
+                                       " more than output_chunks refers to — the file was appended to");
+    }
+  };
+  for (;;) {
+    Result<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    std::tuple<std::string, int64_t, std::string> key{st->Text(0), st->Int(1), st->Text(2)};
+    const auto& [step, attempt, stream] = key;
+    if (!group || *group != key) {
+      finish();
+      group = key;
+      sha = Sha256();
+      bytes = next_seq = 0;
+      broken = false;
+      spill_ends.clear();
+      auto it = attempts.find({step, attempt});
+      has_digest = it != attempts.end() && !it->second.sha256[stream == "stdout" ? 0 : 1].empty();
+    }
+    int64_t seq = st->Int(3), offset = st->Int(4);
+    if (!broken && (seq != next_seq || offset != bytes)) {
+      v.Problem(0, run_id, step,
+                AttemptPlace(run_id, step, attempt) + ": " + stream + " chunk seq " + std::to_string(seq) +
+                    (seq != next_seq ? " follows seq " + std::to_string(next_seq - 1) + " — a chunk was deleted"
+                                     : " starts at byte " + std::to_string(offset) + " but the chunks before it hold " +
+                                           std::to_string(bytes) + " bytes — a chunk was edited or deleted"));
+      broken = true;
+    }
+    next_seq = seq + 1;
+    if (st->IsNull(6)) {
+      std::string data = st->Blob(5);
+      sha.Update(data);
+      bytes += static_cast<int64_t>(data.size());
+      continue;
+    }
+    SpillRef ref{st->Text(6), st->Int(7), st->Int(8)};
+    bytes += ref.bytes;
+    // Without a recorded digest (an attempt in progress) there is nothing
+    // to compare the bytes with.
+    if (broken || !has_digest) continue;
+    std::string place = AttemptPlace(run_id, step, attempt) + ": " + stream + " chunk seq " + std::to_string(seq);
+    std::string file;
+    if (Status s = spill_internal::SplitName(run_id, ref.name, &file); !s.ok()) {
+      v.Problem(0, run_id, step, place + ": " + s.message() + " — the row was edited");
+      broken = true;
+      continue;
+    }
+    Status s = spills.ForEachPiece(run_id, ref, static_cast<size_t>(kMaxSpillRowBytes), [&](std::string_view piece) {
+      sha.Update(piece);
+      return Status::Ok();
+    });
+    if (!s.ok()) {
+      v.Problem(0, run_id, step, place + ": " + s.message() + SpillVerdict(s));
+      broken = true;
+      continue;
+    }
+    int64_t& end = spill_ends[ref.name];
+    end = std::max(end, ref.offset + ref.bytes);
+  }
+  finish();
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -138,66 +259,7 @@ Status Verifier::CheckRun(const std::string& run_id) {
       attempts[{st->Text(0), st->Int(1)}] = std::move(a);
     }
   }
-  {
-    Result<sqlite::Statement> st = db_.Prepare(
-        "SELECT step_id, attempt, stream, seq, byte_offset, data FROM output_chunks "
-        "WHERE run_id = ?1 ORDER BY step_id, attempt, stream, seq");
-    if (!st.ok()) return st.status();
-    st->BindText(1, run_id);
-    // The group being hashed: (step, attempt, stream).
-    std::optional<std::tuple<std::string, int64_t, std::string>> group;
-    Sha256 sha;
-    int64_t bytes = 0, next_seq = 0;
-    bool broken = false;
-    auto finish = [&] {
-      if (!group) return;
-      const auto& [step, attempt, stream] = *group;
-      std::string place = AttemptPlace(run_id, step, attempt) + ": " + stream;
-      auto it = attempts.find({step, attempt});
-      if (it == attempts.end()) {
-        Problem(0, run_id, step, place + " output exists but the attempt's row is missing — the row was deleted");
-        return;
-      }
-      int i = stream == "stdout" ? 0 : 1;
-      it->second.output_seen[i] = true;
-      if (broken || it->second.sha256[i].empty()) return;  // reported / no digest recorded
-      if (bytes != it->second.bytes[i]) {
-        Problem(0, run_id, step, place + " is " + std::to_string(bytes) + " bytes in output_chunks but " +
-                                      std::to_string(it->second.bytes[i]) +
-                                      " were recorded — output was edited or deleted");
-      } else if (sha.HexDigest() != it->second.sha256[i]) {
-        Problem(0, run_id, step, place + ": SHA-256 of output_chunks differs from the recorded digest — output was edited");
-      }
-    };
-    for (;;) {
-      Result<bool> row = st->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      std::tuple<std::string, int64_t, std::string> key{st->Text(0), st->Int(1), st->Text(2)};
-      if (!group || *group != key) {
-        finish();
-        group = key;
-        sha = Sha256();
-        bytes = next_seq = 0;
-        broken = false;
-      }
-      int64_t seq = st->Int(3), offset = st->Int(4);
-      std::string data = st->Blob(5);
-      if (!broken && (seq != next_seq || offset != bytes)) {
-        const auto& [step, attempt, stream] = key;
-        Problem(0, run_id, step,
-                AttemptPlace(run_id, step, attempt) + ": " + stream + " chunk seq " + std::to_string(seq) +
-                    (seq != next_seq ? " follows seq " + std::to_string(next_seq - 1) + " — a chunk was deleted"
-                                     : " starts at byte " + std::to_string(offset) + " but the chunks before it hold " +
-                                           std::to_string(bytes) + " bytes — a chunk was edited or deleted"));
-        broken = true;
-      }
-      sha.Update(data);
-      bytes += static_cast<int64_t>(data.size());
-      next_seq = seq + 1;
-    }
-    finish();
-  }
+  if (Status s = CheckOutput(*this, db_, run_id, attempts); !s.ok()) return s;
   for (const auto& [key, a] : attempts) {
     if (!a.sha256[0].empty() || !a.sha256[1].empty()) ++report_.attempts_checked;
     for (int i = 0; i < 2; ++i) {

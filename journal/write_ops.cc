@@ -40,6 +40,12 @@ constexpr std::string_view kInsertChunk = R"sql(
 INSERT INTO output_chunks (run_id, step_id, attempt, stream, seq, ts, byte_offset, data)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql";
 
+// A row whose bytes are in a spill file (journal/spill.h): data is empty.
+constexpr std::string_view kInsertSpillChunk = R"sql(
+INSERT INTO output_chunks (run_id, step_id, attempt, stream, seq, ts, byte_offset, data, spill,
+                           spill_offset, spill_bytes)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, X'', ?8, ?9, ?10))sql";
+
 constexpr std::string_view kInsertFinding = R"sql(
 INSERT INTO findings (run_id, step_id, level, message, value, threshold, ts)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql";
@@ -75,6 +81,7 @@ Result<WriteStatements> WriteStatements::Prepare(sqlite::Db& db) {
       {&w.insert_event_, kInsertChainedEventSql},     {&w.insert_chunk_, kInsertChunk},
       {&w.insert_finding_, kInsertFinding}, {&w.insert_approval_, kInsertApproval},
       {&w.last_event_, kLastEventSql},      {&w.event_counter_, kEventCounterSql},
+      {&w.insert_spill_chunk_, kInsertSpillChunk},
   };
   for (const Item& item : items) {
     Result<sqlite::Statement> st = db.Prepare(item.sql, /*persistent=*/true);
@@ -86,6 +93,11 @@ Result<WriteStatements> WriteStatements::Prepare(sqlite::Db& db) {
 
 Status WriteStatements::Apply(const WriteOp& op) {
   return std::visit([this](const auto& v) { return Apply(v); }, op);
+}
+
+Status WriteStatements::Commit() {
+  if (Status s = spill_.Flush(Inserter()); !s.ok()) return s;
+  return commit_.Run();
 }
 
 Status WriteStatements::CheckUpdated(const std::string& run_id) {
@@ -150,6 +162,11 @@ Status WriteStatements::Apply(const ResumeRunOp& op) {
 }
 
 Status WriteStatements::Apply(const AttemptRecord& a) {
+  // The record that ends an attempt must never point at spilled bytes a
+  // power loss can take: sync them first.
+  if (IsFinished(a.status)) {
+    if (Status s = spill_.FinishAttempt(a.run_id, a.step_id, a.attempt, Inserter()); !s.ok()) return s;
+  }
   sqlite::Statement& st = put_attempt_;
   st.BindText(1, a.run_id);
   st.BindText(2, a.step_id);
@@ -193,6 +210,9 @@ Status WriteStatements::Apply(const EventRecord& e) {
 }
 
 Status WriteStatements::Apply(const OutputChunk& c) {
+  if (spill_.Wants(c)) return spill_.Add(c, Inserter());
+  // A pending spilled row goes first, so that rowids keep commit order.
+  if (Status s = spill_.Flush(Inserter()); !s.ok()) return s;
   sqlite::Statement& st = insert_chunk_;
   st.BindText(1, c.run_id);
   st.BindText(2, c.step_id);
@@ -202,6 +222,21 @@ Status WriteStatements::Apply(const OutputChunk& c) {
   st.BindInt(6, c.ts_us);
   st.BindInt(7, c.offset);
   st.BindBlob(8, c.data);
+  return st.Run();
+}
+
+Status WriteStatements::InsertSpillRow(const SpillRow& r) {
+  sqlite::Statement& st = insert_spill_chunk_;
+  st.BindText(1, r.run_id);
+  st.BindText(2, r.step_id);
+  st.BindInt(3, r.attempt);
+  st.BindText(4, ToString(r.stream));
+  st.BindInt(5, r.seq);
+  st.BindInt(6, r.ts_us);
+  st.BindInt(7, r.byte_offset);
+  st.BindText(8, r.spill);
+  st.BindInt(9, r.spill_offset);
+  st.BindInt(10, r.spill_bytes);
   return st.Run();
 }
 

@@ -5,6 +5,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "journal/spill.h"
+
 namespace runbook::report {
 
 namespace {
@@ -80,22 +82,9 @@ Result<EventStats> EvidenceReader::CountEvents(const std::vector<std::string>& r
 
 Status EvidenceReader::ForEachChunk(const std::string& run_id, const std::string& step_id, int attempt,
                                     journal::Stream stream, const std::function<Status(std::string_view data)>& fn) {
-  auto st = db_->Prepare(
-      "SELECT data FROM output_chunks WHERE run_id = ?1 AND step_id = ?2 AND attempt = ?3 AND stream = ?4 "
-      "ORDER BY seq");
-  if (!st.ok()) return st.status();
-  st->BindText(1, run_id);
-  st->BindText(2, step_id);
-  st->BindInt(3, attempt);
-  std::string_view stream_name = journal::ToString(stream);
-  st->BindText(4, stream_name);
-  for (;;) {
-    Result<bool> row = st->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();
-    std::string data = st->Blob(0);
-    if (Status s = fn(data); !s.ok()) return s;
-  }
+  // Inline rows and spill files alike (journal/spill.h), piece by piece.
+  journal::SpillReader spills(db_->path());
+  return journal::ReadStream(*db_, spills, run_id, step_id, attempt, stream, /*limit=*/0, fn);
 }
 
 }  // namespace runbook::report

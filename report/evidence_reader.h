@@ -40,7 +40,9 @@ class EvidenceReader {
                       const std::vector<std::string>& kinds = {});
   Result<EventStats> CountEvents(const std::vector<std::string>& run_ids);
 
-  // Calls `fn` with each chunk of one stream of one attempt, in order.
+  // Calls `fn` with the bytes of one stream of one attempt, in order, in
+  // pieces of at most 1 MiB (inline chunks, or ranges of a spill file read
+  // from beside the journal; a missing or short spill file is an error).
   Status ForEachChunk(const std::string& run_id, const std::string& step_id, int attempt, journal::Stream stream,
                       const std::function<Status(std::string_view data)>& fn);
 

@@ -159,8 +159,13 @@ TEST(CliJournalFaults, FullFilesystemEndsTheRunWithTheReasonAndStartsNothingAfte
 
   Outcome o = box.Run({"--journal", journal, "run", rb});
   EXPECT_NE(o.exit_code, 0) << o.Describe();
-  EXPECT_NE(o.err.find("database or disk is full"), std::string::npos) << o.Describe();
-  EXPECT_NE(o.err.find("journal"), std::string::npos) << o.Describe();
+  // Output past 1 MiB goes to a spill file beside the journal (journal/spill.h):
+  // the disk fills up there or in SQLite, whichever needs space first.
+  EXPECT_TRUE(o.err.find("database or disk is full") != std::string::npos ||
+              (o.err.find(journal + ".blobs/") != std::string::npos &&
+               o.err.find("No space left on device") != std::string::npos))
+      << o.Describe();
+  EXPECT_NE(o.err.find("journal write failed"), std::string::npos) << o.Describe();
   EXPECT_FALSE(FileExists(box.Path("after.ran"))) << "a step started after the journal broke";
   EXPECT_FALSE(FileExists(box.Path("fin.ran"))) << "a finally step started after the journal broke";
   EXPECT_EQ(Integrity(journal), "ok") << "the journal is damaged while the disk is still full";
@@ -267,11 +272,17 @@ TEST(CliJournalFaults, JournalLockedBrieflyIsWaitedForAndTheRunSucceeds) {
   EXPECT_EQ(RunIds(box, box.journal_path()).size(), 1u);
 }
 
-// A journal with three finished runs and some output, for damaging.
+// A journal with three finished runs and some output, for damaging: all of
+// it in the database file (a closing runbook leaves its records in the WAL,
+// which is checkpointed only every 1000 pages; these tests damage the file).
 std::string MakeJournal(CliSandbox& box) {
   std::string rb = box.WriteRunbook("many", "name: many\nsteps:\n  - id: a\n    run: seq 1 20000\n"
                                             "  - id: b\n    run: echo b\n");
   for (int i = 0; i < 3; ++i) EXPECT_EQ(box.Run({"run", rb}).exit_code, 0);
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(box.journal_path().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
   return rb;
 }
 

@@ -1,13 +1,15 @@
 // Acceptance: a secret never reaches the evidence (SPEC.md §6). Steps print
-// it plainly, base64- and URL-encoded, split across two output chunks, and a
-// server echoes it back in the body of a failed HTTP request; afterwards the
-// raw bytes of the journal file (and its WAL) and every export format contain
-// none of those forms.
+// it plainly, base64- and URL-encoded, split across two output chunks, after
+// more than a MiB of output (so that it lands in a spill file), and a server
+// echoes it back in the body of a failed HTTP request; afterwards the raw
+// bytes of the journal file (and its WAL), its spill files and every export
+// format contain none of those forms.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
 
 #include "engine/masker.h"
 #include "tests/cli/cli_test_util.h"
@@ -46,6 +48,9 @@ steps:
   - id: split
     run: |
       printf 'start %s' "${TOKEN:0:9}"; sleep 0.5; printf '%s end\n' "${TOKEN:9}"
+  - id: big
+    run: |
+      head -c 1500000 /dev/zero | tr '\0' 'x'; printf '\ntoken is %s\n' "$TOKEN"
   - id: echoed
     type: http
     url: )" + server->base() + R"(/echo
@@ -70,11 +75,25 @@ steps:
   std::string raw = ReadFile(box.journal_path()) + ReadFile(box.journal_path() + "-wal");
   ASSERT_GT(raw.size(), 4096u);
   for (const auto& f : forms) EXPECT_EQ(Count(raw, f), 0) << "journal file holds '" << f << "'";
+  // Output past 1 MiB is in spill files beside the journal: the same masked bytes.
+  std::string big = box.RawLogs(run, "big");
+  const std::string tail = "\ntoken is ***\n";
+  EXPECT_EQ(big.substr(big.size() < tail.size() ? 0 : big.size() - tail.size()), tail);
+  int spill_files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(box.journal_path() + ".blobs")) {
+    if (!entry.is_regular_file()) continue;
+    ++spill_files;
+    std::string bytes = ReadFile(entry.path().string());
+    EXPECT_NE(bytes.find("token is ***"), std::string::npos) << entry.path();
+    for (const auto& f : forms) EXPECT_EQ(Count(bytes, f), 0) << entry.path() << " holds '" << f << "'";
+  }
+  EXPECT_EQ(spill_files, 1);
   for (const char* format : {"md", "html", "json", "csv"}) {
     Outcome e = box.Run({"journal", "export", run, "--format", format});
     ASSERT_EQ(e.exit_code, 0) << format << ": " << e.Describe();
-    if (std::string(format) != "csv")  // the CSV is the timeline only, without output
+    if (std::string(format) != "csv") {  // the CSV is the timeline only, without output
       EXPECT_NE(e.out.find("***"), std::string::npos) << format << " export should show the masks";
+    }
     for (const auto& f : forms) EXPECT_EQ(Count(e.out, f), 0) << format << " export holds '" << f << "'";
   }
 }

@@ -110,6 +110,7 @@ TEST_F(JournalConcurrencyTest, SeveralProcessesCreatingAndWritingAtOnceLoseNothi
 TEST_F(JournalConcurrencyTest, ManyMegabytesOfOutputAreStoredExactlyWithABoundedQueue) {
   OpenOptions options;
   options.max_pending_output_bytes = 1 << 20;  // the engine would throttle much earlier
+  options.spill_threshold_bytes = -1;          // all of it through SQLite (journal_spill_test: files)
   auto j = OpenJournal(options);
   j->CreateRun(MakeRun("a1b2c3d4e5f6"));
   std::mt19937_64 rng(7);

@@ -159,7 +159,7 @@ TEST_F(SlotStoreTest, OpeningAVersionOneJournalAddsTheSlotTableAndKeepsTheRuns) 
   ASSERT_TRUE(store.ok()) << store.status().message();
   EXPECT_TRUE(*(*store)->Claim(SlotRow{"old", "k", 1, 0, "", SlotOutcome::kFired, "", ""}));
   auto raw = journal::sqlite::Db::Open(old_path, SQLITE_OPEN_READONLY);
-  EXPECT_EQ(*(*raw)->QueryInt("PRAGMA user_version"), 2);
+  EXPECT_EQ(*(*raw)->QueryInt("PRAGMA user_version"), journal::kSchemaVersion);
   EXPECT_TRUE((*j)->Close().ok());
 }
 

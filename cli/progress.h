@@ -36,6 +36,8 @@ class TerminalProgress : public ProgressSink {
  private:
   void Line(const std::string& text);
   void Redraw();
+  void AppendStatus(std::string& out);  // the live status line, if any
+  void AppendTimestamp(std::string& out);
   std::string Paint(const std::string& text, const char* code) const;
   std::atomic<bool> prompting_{false};
 
@@ -51,6 +53,8 @@ class TerminalProgress : public ProgressSink {
   std::map<std::string, Running> running_;
   std::map<std::string, std::string> partial_;  // incomplete output lines, per step
   bool status_shown_ = false;
+  long long stamp_second_ = 0;  // AppendTimestamp's cache
+  std::string stamp_prefix_;
 };
 
 }  // namespace runbook::cli

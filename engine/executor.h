@@ -87,8 +87,10 @@ struct StepContext {
   std::string run_id;
   int attempt = 1;
   // The environment a process of this step starts with (engine's own,
-  // runbook env, defaults env, step env, RUNBOOK_* variables).
-  std::map<std::string, std::string> env;
+  // runbook env, defaults env, step env, RUNBOOK_* variables): "KEY=VALUE",
+  // one per key, sorted by key (engine/env.h: SetEnv adds to it). Built for
+  // each attempt; an executor that starts one process may move it away.
+  std::vector<std::string> env;
   std::optional<Millis> timeout;  // for this attempt
   Millis kill_grace{std::chrono::seconds(10)};
   CancelSignal* cancel = nullptr;

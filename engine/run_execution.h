@@ -2,7 +2,8 @@
 // private implementation behind Runner (runner.h). Internal to engine/: only
 // the engine/run*.cc files include it, because it pulls
 // in Asio. Its methods are split across those files by concern: runner.cc
-// (the run's life, scheduling, attempts), run_capture.cc (output capture),
+// (the run's life, scheduling, attempts), run_env.cc (the steps'
+// environment), run_capture.cc (output capture),
 // run_cancel.cc (signals, timeouts, cancel), run_approval.cc (approvals and
 // pausing), run_children.cc (resume and child runs).
 //
@@ -23,6 +24,8 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "engine/executor.h"
@@ -79,6 +82,7 @@ class RunExecution : public ChildRuns {
  public:
   RunExecution(boost::asio::io_context& io, journal::Journal& j, const ExecutorRegistry& executors,
                ProgressSink* progress, const RunRequest& req);
+  ~RunExecution() override;
 
   RunSummary summary;
 
@@ -92,6 +96,13 @@ class RunExecution : public ChildRuns {
   // --- runner.cc: the run's life, scheduling, attempts ----------------------
   void Event(const std::string& step, const std::string& kind, const std::string& message,
              std::optional<int> attempt = std::nullopt, boost::json::object data = {});
+  // The same with `data` already serialized (the per-step events).
+  void EventJson(const std::string& step, const std::string& kind, const std::string& message,
+                 std::optional<int> attempt, std::string_view data_json);
+  journal::EventRecord EventRow(const std::string& step, const std::string& kind, const std::string& message,
+                                std::optional<int> attempt, std::string_view data_json) const;
+  // Sends deferred_ to the journal; every other record goes after them.
+  void FlushDeferred();
   boost::asio::awaitable<bool> Begin();
   bool InitValues();
   boost::asio::awaitable<void> Abort(const std::string& error);
@@ -104,13 +115,18 @@ class RunExecution : public ChildRuns {
   void Decide(int s);
   void RecordAttempt(int s, int attempt, StepStatus status, std::optional<int64_t> started,
                      std::optional<int64_t> finished, std::optional<long long> exit_code,
-                     const boost::json::object& outputs, const std::string& error, const Capture* cap);
+                     const boost::json::object& outputs, const std::string& error,
+                     const std::pair<journal::StreamDigest, journal::StreamDigest>* output);
+  journal::AttemptRecord AttemptRow(int s, int attempt, StepStatus status, std::optional<int64_t> started,
+                                    std::optional<int64_t> finished, std::optional<long long> exit_code,
+                                    const boost::json::object& outputs, const std::string& error,
+                                    const std::pair<journal::StreamDigest, journal::StreamDigest>* output) const;
   void RecordFinding(const CompiledStep& cs, int attempt, Level level, const std::string& message,
                      const std::string& value, const std::string& threshold);
   void SkipStep(int s, const std::string& reason);
   void FailWithoutRunning(int s, const std::string& error);
-  void FinishStep(int s, StepStatus status, const StepOutcome& outcome);
-  std::map<std::string, std::string> StepEnv(const CompiledStep& cs, int attempt, std::string& error);
+  void FinishStep(int s, StepStatus status, StepOutcome outcome);
+  std::vector<std::string> StepEnv(const CompiledStep& cs, int attempt, std::string& error);
   // Applies the step's extraction rules to its text outputs (run_extract.cc);
   // large texts on a worker thread, abandoned when `cancel` fires.
   boost::asio::awaitable<Status> Extract(const CompiledStep& cs, StepOutcome& outcome, const Capture& cap,
@@ -171,7 +187,17 @@ class RunExecution : public ChildRuns {
   std::vector<int> attempts_used_;  // per step: the highest attempt number journaled
   std::map<int, int> parked_;       // step -> attempt, waiting for a decision from outside
   std::unordered_map<std::string, PriorStep> prior_;  // resume: by step id
-  std::map<std::string, std::string> base_env_;        // the engine's environment, minus RUNBOOK_*
+  // What every step's environment starts from, built on the first step: the
+  // engine's own environment minus RUNBOOK_*, the runbook's env, and the
+  // run's RUNBOOK_* variables (run_vars_), as "KEY=VALUE" sorted by key.
+  std::vector<std::string> run_env_;
+  std::vector<std::pair<std::string, std::string>> run_vars_;
+  bool run_env_ready_ = false;
+  // An attempt's last records (its final row, step_finished) wait here until
+  // the next record or barrier, so that they reach the journal with the next
+  // step's start in one transaction instead of two. Main() sends them when
+  // no step starts, End() and the destructor before anything else.
+  std::vector<std::variant<journal::AttemptRecord, journal::EventRecord>> deferred_;
   boost::asio::steady_timer wake_;
   bool woken_ = false;
   boost::asio::steady_timer run_timer_;

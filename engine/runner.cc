@@ -21,8 +21,6 @@
 #include "journal/identity.h"
 #include "journal/sha256.h"
 
-extern char** environ;
-
 namespace runbook {
 namespace internal {
 namespace {
@@ -43,6 +41,14 @@ journal::AttemptStatus ToJournal(StepStatus s) {
     case StepStatus::kCancelled: return journal::AttemptStatus::kCancelled;
   }
   return journal::AttemptStatus::kFailed;
+}
+
+// What the attempt captured on stream `s`. Most steps print nothing on one
+// stream or both, and the SHA-256 of nothing is a constant.
+journal::StreamDigest Digest(const Capture& cap, OutputStream s) {
+  static const std::string kEmpty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  const int64_t bytes = cap.bytes(s);
+  return {bytes, bytes == 0 ? kEmpty : cap.sha256(s)};
 }
 
 journal::Block ToJournal(Block b) {
@@ -84,10 +90,18 @@ awaitable<void> RunExecution::Main() {
       plan_.FailRun();
       break;
     }
+    if (!deferred_.empty()) {
+      // A step started just now sends them with its own records, in one
+      // transaction; otherwise they go now.
+      co_await asio::post(io_, use_awaitable);
+      FlushDeferred();
+    }
     co_await WaitForWake();
   }
   co_await End();
 }
+
+RunExecution::~RunExecution() { FlushDeferred(); }
 
 void RunExecution::CancelFromParent() {
   if (ended_ || cancelled_by_parent_) return;
@@ -98,6 +112,18 @@ void RunExecution::CancelFromParent() {
 
 void RunExecution::Event(const std::string& step, const std::string& kind, const std::string& message,
                          std::optional<int> attempt, boost::json::object data) {
+  EventJson(step, kind, message, attempt, boost::json::serialize(data));
+}
+
+void RunExecution::EventJson(const std::string& step, const std::string& kind, const std::string& message,
+                             std::optional<int> attempt, std::string_view data_json) {
+  FlushDeferred();
+  journal_.AppendEvent(EventRow(step, kind, message, attempt, data_json));
+}
+
+journal::EventRecord RunExecution::EventRow(const std::string& step, const std::string& kind,
+                                            const std::string& message, std::optional<int> attempt,
+                                            std::string_view data_json) const {
   journal::EventRecord e;
   e.run_id = run_id_;
   e.step_id = step;
@@ -105,8 +131,22 @@ void RunExecution::Event(const std::string& step, const std::string& kind, const
   e.kind = kind;
   e.actor = actor_;
   e.message = masker_.Mask(message);
-  e.data_json = masker_.Mask(boost::json::serialize(data));
-  journal_.AppendEvent(std::move(e));
+  e.data_json = masker_.Mask(data_json);
+  e.ts_us = journal::NowMicros();
+  return e;
+}
+
+void RunExecution::FlushDeferred() {
+  if (deferred_.empty()) return;
+  std::vector<std::variant<journal::AttemptRecord, journal::EventRecord>> records;
+  records.swap(deferred_);
+  for (auto& r : records) {
+    if (auto* a = std::get_if<journal::AttemptRecord>(&r)) {
+      journal_.PutAttempt(std::move(*a));
+    } else {
+      journal_.AppendEvent(std::move(std::get<journal::EventRecord>(r)));
+    }
+  }
 }
 
 awaitable<bool> RunExecution::Begin() {
@@ -203,6 +243,7 @@ awaitable<void> RunExecution::Ticker() {
 
 awaitable<void> RunExecution::End() {
   ended_ = true;
+  FlushDeferred();
   if (ticker_) ticker_->cancel();
   run_timer_.cancel();
   signals_.cancel();
@@ -341,7 +382,17 @@ void RunExecution::Decide(int s) {
 
 void RunExecution::RecordAttempt(int s, int attempt, StepStatus status, std::optional<int64_t> started,
                                  std::optional<int64_t> finished, std::optional<long long> exit_code,
-                                 const boost::json::object& outputs, const std::string& error, const Capture* cap) {
+                                 const boost::json::object& outputs, const std::string& error,
+                                 const std::pair<journal::StreamDigest, journal::StreamDigest>* output) {
+  FlushDeferred();
+  journal_.PutAttempt(AttemptRow(s, attempt, status, started, finished, exit_code, outputs, error, output));
+}
+
+journal::AttemptRecord RunExecution::AttemptRow(int s, int attempt, StepStatus status, std::optional<int64_t> started,
+                                                std::optional<int64_t> finished, std::optional<long long> exit_code,
+                                                const boost::json::object& outputs, const std::string& error,
+                                                const std::pair<journal::StreamDigest, journal::StreamDigest>* output)
+    const {
   journal::AttemptRecord a;
   a.run_id = run_id_;
   a.step_id = rb_.steps[s].id();
@@ -353,11 +404,11 @@ void RunExecution::RecordAttempt(int s, int attempt, StepStatus status, std::opt
   if (exit_code) a.exit_code = static_cast<int>(*exit_code);
   a.outputs_json = masker_.Mask(boost::json::serialize(outputs));
   a.error = masker_.Mask(error);
-  if (cap) {
-    a.stdout_digest = {cap->bytes(OutputStream::kStdout), cap->sha256(OutputStream::kStdout)};
-    a.stderr_digest = {cap->bytes(OutputStream::kStderr), cap->sha256(OutputStream::kStderr)};
+  if (output) {
+    a.stdout_digest = output->first;
+    a.stderr_digest = output->second;
   }
-  journal_.PutAttempt(std::move(a));
+  return a;
 }
 
 void RunExecution::RecordFinding(const CompiledStep& cs, int attempt, Level level, const std::string& message,
@@ -378,6 +429,7 @@ void RunExecution::RecordFinding(const CompiledStep& cs, int attempt, Level leve
                                           {"message", f.message},
                                           {"value", f.value},
                                           {"threshold", threshold}});
+  FlushDeferred();
   journal_.AddFinding(std::move(f));
   Event(cs.id(), "finding", std::string(LevelName(level)) + ": " + message, attempt,
         {{"level", LevelName(level)}, {"value", value}, {"threshold", threshold}});
@@ -416,47 +468,12 @@ void RunExecution::FailWithoutRunning(int s, const std::string& error) {
   if (progress_) progress_->StepFinished(cs, attempt, StepStatus::kFailed, Millis(0), error);
 }
 
-std::map<std::string, std::string> RunExecution::StepEnv(const CompiledStep& cs, int attempt, std::string& error) {
-  if (base_env_.empty()) {
-    // The engine's own environment, read once per run.
-    for (char** e = environ; e && *e; ++e) {
-      std::string_view kv(*e);
-      size_t eq = kv.find('=');
-      if (eq == std::string::npos) continue;
-      std::string_view k = kv.substr(0, eq);
-      if (k.starts_with("RUNBOOK_")) continue;  // ours are set below, not inherited
-      base_env_.emplace(std::string(k), std::string(kv.substr(eq + 1)));
-    }
-  }
-  std::map<std::string, std::string> env = base_env_;
-  for (const auto& [k, v] : values_.env) env[k] = v;
-  std::map<std::string, std::string> step_env;
-  for (const auto* list : {&rb_.spec.defaults.env, &cs.spec->env}) {
-    for (const auto& e : *list) {
-      auto r = Render(e.value);
-      if (!r.ok()) {
-        error = "env '" + e.name + "': " + r.status().message();
-        return env;
-      }
-      step_env[e.name] = *r;
-    }
-  }
-  for (const auto& [k, v] : step_env) env[k] = v;
-  env["RUNBOOK_RUN_ID"] = run_id_;
-  env["RUNBOOK_INCIDENT"] = incident_;
-  env["RUNBOOK_RUNBOOK"] = rb_.spec.name;
-  env["RUNBOOK_STEP_ID"] = cs.id();
-  env["RUNBOOK_ATTEMPT"] = std::to_string(attempt);
-  for (const auto& [k, v] : values_.params) env["RUNBOOK_PARAM_" + std::string(k)] = expr::ToDisplayString(v);
-  return env;
-}
-
-void RunExecution::FinishStep(int s, StepStatus status, const StepOutcome& outcome) {
+void RunExecution::FinishStep(int s, StepStatus status, StepOutcome outcome) {
   running_.erase(s);
   StepResultValues result;
   result.status = StepStatusName(status);
   result.exit_code = outcome.exit_code;
-  result.outputs = outcome.outputs;
+  result.outputs = std::move(outcome.outputs);
   values_.steps[rb_.steps[s].id()] = std::move(result);
   plan_.Finish(s, status);
   Wake();
@@ -477,7 +494,7 @@ awaitable<void> RunExecution::RunStep(int s) {
     RecordAttempt(s, attempt, StepStatus::kFailed, now, now, std::nullopt, {}, error, nullptr);
     Event(cs.id(), "step_finished", "failed: " + error, attempt, {{"status", "failed"}});
     if (progress_) progress_->StepFinished(cs, attempt, StepStatus::kFailed, Millis(0), masker_.Mask(error));
-    FinishStep(s, StepStatus::kFailed, outcome);
+    FinishStep(s, StepStatus::kFailed, std::move(outcome));
   };
   if (!executor && !is_approval) {
     fail_now("step type '" + cs.spec->type + "' cannot be executed by this version of runbook");
@@ -501,7 +518,7 @@ awaitable<void> RunExecution::RunStep(int s) {
         RecordAttempt(s, a, StepStatus::kCancelled, now, now, std::nullopt, {}, "cancelled while waiting for approval",
                       nullptr);
         Event(cs.id(), "step_finished", "cancelled while waiting for approval", a, {{"status", "cancelled"}});
-        FinishStep(s, StepStatus::kCancelled, outcome);
+        FinishStep(s, StepStatus::kCancelled, std::move(outcome));
         co_return;
       }
     }
@@ -514,7 +531,7 @@ awaitable<void> RunExecution::RunStep(int s) {
                                           std::string(outcome.outputs["approved_by"].as_string()),
             a, {{"status", "succeeded"}});
       if (progress_) progress_->StepFinished(cs, a, StepStatus::kSucceeded, Millis(0), "");
-      FinishStep(s, StepStatus::kSucceeded, outcome);
+      FinishStep(s, StepStatus::kSucceeded, std::move(outcome));
       co_return;
     }
     outcome = StepOutcome{};
@@ -563,7 +580,7 @@ awaitable<void> RunExecution::RunStep(int s) {
     Event(cs.id(), "step_finished", "failed: " + outcome.error, a, std::move(data));
     if (progress_) progress_->StepFinished(cs, a, final_status, Millis(0), masker_.Mask(outcome.error));
   }
-  FinishStep(s, final_status, outcome);
+  FinishStep(s, final_status, std::move(outcome));
 }
 
 Result<bool> RunExecution::RepeatSatisfied(const CompiledStep& cs, const StepOutcome& outcome) {
@@ -590,9 +607,15 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
     const int attempt = NextAttempt(s);
     const int64_t started = journal::NowMicros();
     auto t0 = Clock::now();
-    RecordAttempt(s, attempt, StepStatus::kRunning, started, std::nullopt, std::nullopt, {}, "", nullptr);
-    Event(cs.id(), "step_started",
-          attempts > 1 ? "attempt " + std::to_string(round) + " of " + std::to_string(attempts) : "started", attempt);
+    // Built first, then queued in one burst with whatever is deferred and the
+    // barrier, so that the writer tends to commit them in one transaction.
+    deferred_.push_back(AttemptRow(s, attempt, StepStatus::kRunning, started, std::nullopt, std::nullopt, {}, "",
+                                   nullptr));
+    deferred_.push_back(EventRow(
+        cs.id(), "step_started",
+        attempts > 1 ? "attempt " + std::to_string(round) + " of " + std::to_string(attempts) : "started", attempt,
+        "{}"));
+    FlushDeferred();
     Status durable = co_await SyncJournal(journal_);
     if (!durable.ok()) {
       outcome = StepOutcome{StepStatus::kFailed, std::nullopt, {}, "not started: " + durable.message()};
@@ -680,18 +703,26 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
     journaled.erase("stdout");
     journaled.erase("stderr");
     journaled.erase("body");  // the http step journals its excerpts as output
-    RecordAttempt(s, attempt, outcome.status, started, journal::NowMicros(), outcome.exit_code, journaled,
-                  outcome.error, &cap);
-    boost::json::object data = {{"status", StepStatusName(outcome.status)}, {"duration_ms", elapsed.count()}};
-    if (outcome.exit_code) data["exit_code"] = *outcome.exit_code;
-    // The output digests are in the chained event, so the hash chain covers the output too.
-    data["stdout_bytes"] = cap.bytes(OutputStream::kStdout);
-    data["stdout_sha256"] = cap.sha256(OutputStream::kStdout);
-    data["stderr_bytes"] = cap.bytes(OutputStream::kStderr);
-    data["stderr_sha256"] = cap.sha256(OutputStream::kStderr);
-    Event(cs.id(), "step_finished",
-          std::string(StepStatusName(outcome.status)) + (outcome.error.empty() ? "" : ": " + outcome.error), attempt,
-          data);
+    const std::pair<journal::StreamDigest, journal::StreamDigest> output = {Digest(cap, OutputStream::kStdout),
+                                                                            Digest(cap, OutputStream::kStderr)};
+    // The attempt's last two records wait for the next step's start (see deferred_).
+    deferred_.push_back(AttemptRow(s, attempt, outcome.status, started, journal::NowMicros(), outcome.exit_code,
+                                   journaled, outcome.error, &output));
+    // The output digests are in the chained event, so the hash chain covers
+    // the output too. Written as boost::json would (names, numbers and hex
+    // digits need no escaping).
+    std::string data = R"({"status":")";
+    data.reserve(300);
+    data.append(StepStatusName(outcome.status)).append(R"(","duration_ms":)").append(std::to_string(elapsed.count()));
+    if (outcome.exit_code) data.append(R"(,"exit_code":)").append(std::to_string(*outcome.exit_code));
+    data.append(R"(,"stdout_bytes":)").append(std::to_string(output.first.bytes));
+    data.append(R"(,"stdout_sha256":")").append(output.first.sha256);
+    data.append(R"(","stderr_bytes":)").append(std::to_string(output.second.bytes));
+    data.append(R"(,"stderr_sha256":")").append(output.second.sha256).append(R"("})");
+    deferred_.push_back(EventRow(cs.id(), "step_finished",
+                                 std::string(StepStatusName(outcome.status)) +
+                                     (outcome.error.empty() ? "" : ": " + outcome.error),
+                                 attempt, data));
     if (progress_) progress_->StepFinished(cs, attempt, outcome.status, elapsed, masker_.Mask(outcome.error));
     final_status = outcome.status;
     bool retryable = outcome.status == StepStatus::kFailed || outcome.status == StepStatus::kTimedOut;

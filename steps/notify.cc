@@ -10,6 +10,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "engine/env.h"
 #include "engine/executor.h"
 #include "engine/schema_reader.h"
 #include "engine/script.h"
@@ -150,9 +151,8 @@ boost::asio::awaitable<StepOutcome> RunProgram(ProcessLauncher& launcher, StepCo
                                                const std::string& what, const std::string& error_prefix) {
   ProcessRequest req;
   req.argv = std::move(argv);
-  std::map<std::string, std::string> env = ctx.env;
-  for (const auto& [k, v] : extra_env) env[k] = v;
-  for (const auto& [k, v] : env) req.env.push_back(k + "=" + v);
+  req.env = ctx.env;
+  for (const auto& [k, v] : extra_env) SetEnv(req.env, k, v);
   req.stdin_data = input;
   req.kill_grace = ctx.kill_grace;
   req.timeout = Millis(0);  // the runner enforces `timeout` through ctx.cancel

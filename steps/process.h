@@ -39,6 +39,9 @@ struct ProcessRequest {
   // argv[0] is looked up in the PATH of `env` when it has no '/' (PATH unset:
   // /usr/local/bin:/usr/bin:/bin; empty PATH entries are skipped). A relative
   // path with a '/' is relative to `cwd`. The child sees argv[0] unchanged.
+  // A launcher remembers where it found a name (for the same PATH and cwd)
+  // and looks again only once that program cannot be executed: a program
+  // put earlier in PATH while a run goes is not picked up by that run.
   std::vector<std::string> argv;
   std::vector<std::string> env;           // the complete environment, "KEY=VALUE"; nothing is inherited
   std::string cwd;                        // empty: the engine's own

@@ -9,24 +9,26 @@
 // the epoll reactor in memory shared with the parent (and calls exit(), not
 // _exit()); default_launcher forks the whole engine, rebuilds the reactor in
 // every child, replaces argv[0] by the path, calls exit() on exec failure and
-// leaves that child unreaped. Process v2 supplies the exit wait:
-// basic_process_handle on a pidfd, awaited on the io_context like any
-// descriptor (no SIGCHLD handler, no thread, no waitpid(-1) stealing other
-// children). Linux only: pidfd_open (5.3), glibc 2.34's closefrom action,
-// /proc. glibc leaves its two internal signals (32, 33; not visible to
-// programs) ignored in the child when we have handlers for them.
+// leaves that child unreaped. The program is looked up in PATH once per
+// launcher and name (a run), not for every step.
 //
-// Supervision: one coroutine per concern, joined with `&&`: the exit waiter,
-// a reader per output stream, the stdin writer and the supervisor, which
-// sleeps on one timer that every event cancels (a condition variable for a
-// single thread) and walks: wait for exit, timeout or cancel -> SIGTERM the
-// group -> grace -> SIGKILL -> stop what is left of the group the same way ->
-// drain the pipes to EOF.
-#include <dirent.h>
+// The exit wait: a pidfd (pidfd_open, Linux 5.3), watched by the io_context
+// like any descriptor, then waitpid() of that one child: no SIGCHLD handler,
+// no thread, no waitpid(-1) stealing other children. Where pidfd_open does not
+// exist (older kernels, valgrind) the child is polled with waitpid(WNOHANG),
+// 1 ms doubling to 50 ms. glibc leaves its two internal signals (32, 33; not
+// visible to programs) ignored in the child when we have handlers for them.
+//
+// Supervision: one coroutine per Run(). Readiness of the pidfd and the pipes
+// arrives as reactor callbacks that set a flag and wake it (a timer that
+// every event cancels: a condition variable for a single thread); it reaps,
+// reads, writes stdin, and walks: wait for exit, timeout or cancel -> SIGTERM
+// the group -> grace -> SIGKILL -> stop what is left of the group the same
+// way -> drain the pipes to EOF. A stream that produces output gets a
+// coroutine of its own that hands the chunks to the sink, so that a slow sink
+// holds back only that stream; a stream with no output (most steps) costs no
+// coroutine and no buffer of its own.
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,294 +36,127 @@
 #include <algorithm>
 #include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <exception>
 #include <system_error>
+#include <unordered_map>
 
 #include "engine/status.h"
-#include "steps/boost_process.h"
 #include "steps/process.h"
-// After boost_process.h, which configures it.
-#include <boost/process/v2/process_handle.hpp>
+#include "steps/process_spawn.h"
 
 namespace runbook::steps {
 namespace {
 
+using posix::CheckDirectory;
+using posix::ErrnoText;
+using posix::GroupHasLiveMembers;
+using posix::PathOf;
+using posix::ReadSome;
+using posix::ResolveProgram;
+using posix::Spawn;
+using posix::Spawned;
+using posix::UniqueFd;
+using posix::WriteWithoutSigpipe;
+
 namespace asio = boost::asio;
-namespace bp = boost::process::v2;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr size_t kChunk = 64 * 1024;
-constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+// A capture pipe that filled up once (the child writes faster than the sink
+// takes it) is enlarged to this, so that big outputs arrive in full chunks.
+constexpr int kBigPipe = 1 << 20;
+constexpr size_t kSpareBuffers = 8;
+constexpr size_t kMaxCachedPrograms = 256;
 // Once the process group is gone, nothing of the step can still write to the
 // pipes; if they are not at EOF by then, a process that left the group holds
 // them, and we stop waiting for it.
 constexpr milliseconds kDrainAfterGroupGone{2000};
-// Polling for the rest of a group (it is not made of our children).
+// Polling for the rest of a group (it is not made of our children), and for
+// the exit where there is no pidfd.
 constexpr milliseconds kFirstPoll{1};
 constexpr milliseconds kMaxPoll{50};
 // How long SIGKILLed processes get to disappear before we stop looking.
 constexpr milliseconds kKillWait{5000};
 
-std::string ErrnoText(int e) { return std::generic_category().message(e); }
+using Buffer = std::unique_ptr<char[]>;
 
-class UniqueFd {
+// Read buffers, reused across Run()s: a 64 KiB malloc and free per stream and
+// step costs more than the step's other allocations together.
+class BufferPool {
  public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    reset(o.release());
-    return *this;
+  Buffer Get() {
+    if (spare_.empty()) return Buffer(new char[kChunk]);
+    Buffer b = std::move(spare_.back());
+    spare_.pop_back();
+    return b;
   }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
+  void Put(Buffer b) {
+    if (b && spare_.size() < kSpareBuffers) spare_.push_back(std::move(b));
   }
 
  private:
-  int fd_ = -1;
+  std::vector<Buffer> spare_;
 };
 
-// The child's ends get dup2'ed onto 0, 1 and 2; a pipe end that is itself
-// 0..2 (the engine was started with stdio closed) would be clobbered first.
-Status MoveAbove2(UniqueFd& fd) {
-  if (fd.get() > 2) return Status::Ok();
-  int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 3);
-  if (moved < 0) return Status::IoError("cannot create pipe: " + ErrnoText(errno));
-  fd.reset(moved);
-  return Status::Ok();
-}
-
-struct Pipe {
-  UniqueFd read, write;
+// One output pipe of a Run().
+struct OutPipe {
+  OutPipe(const asio::any_io_executor& ex, Stream s) : pipe(ex), stream(s) {}
+  asio::posix::stream_descriptor pipe;
+  Stream stream;
+  bool open = false;
+  bool waiting = false;     // the supervisor's readiness wait is pending
+  bool ready = false;       // readable or at EOF, not read yet
+  bool forwarding = false;  // a Forward() coroutine owns the pipe until its EOF
+  bool grown = false;       // F_SETPIPE_SZ tried
 };
 
-// Both ends close-on-exec; `ours` (the parent's end) is non-blocking.
-Status MakePipe(Pipe& p, bool ours_is_read_end) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Status::IoError("cannot create pipe: " + ErrnoText(errno));
-  p.read.reset(fds[0]);
-  p.write.reset(fds[1]);
-  if (Status s = MoveAbove2(p.read); !s.ok()) return s;
-  if (Status s = MoveAbove2(p.write); !s.ok()) return s;
-  int ours = ours_is_read_end ? p.read.get() : p.write.get();
-  if (::fcntl(ours, F_SETFL, O_NONBLOCK) != 0) return Status::IoError("cannot create pipe: " + ErrnoText(errno));
-  return Status::Ok();
-}
-
-Status CheckDirectory(const std::string& dir) {
-  struct stat sb;
-  int e = 0;
-  if (::stat(dir.c_str(), &sb) != 0) e = errno;
-  else if (!S_ISDIR(sb.st_mode)) e = ENOTDIR;
-  else if (::access(dir.c_str(), X_OK) != 0) e = errno;
-  if (e == 0) return Status::Ok();
-  return Status::NotFound("cannot change directory to '" + dir + "': " + ErrnoText(e));
-}
-
-// execvp's search, done here so that errors are ours to word. The child
-// execs the returned path; argv[0] stays as given.
-Result<std::string> ResolveProgram(const std::string& name, const std::vector<std::string>& env,
-                                   const std::string& cwd) {
-  if (name.empty()) return Status::NotFound("cannot execute '': " + ErrnoText(ENOENT));
-  if (name.find('/') != std::string::npos) return name;
-  std::string_view path = kDefaultPath;
-  for (const std::string& e : env) {
-    if (e.rfind("PATH=", 0) == 0) {
-      path = std::string_view(e).substr(5);
-      break;
-    }
-  }
-  bool denied = false;
-  for (size_t pos = 0;;) {
-    size_t colon = path.find(':', pos);
-    std::string_view dir = path.substr(pos, colon == std::string_view::npos ? colon : colon - pos);
-    if (!dir.empty()) {
-      std::string candidate = std::string(dir) + "/" + name;
-      // A relative PATH entry is relative to the child's directory.
-      std::string probe = dir[0] != '/' && !cwd.empty() ? cwd + "/" + candidate : candidate;
-      struct stat sb;
-      if (::stat(probe.c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) {
-        if (::access(probe.c_str(), X_OK) == 0) return candidate;
-        denied = true;
-      }
-    }
-    if (colon == std::string_view::npos) break;
-    pos = colon + 1;
-  }
-  return Status::NotFound("cannot execute '" + name + "': " + ErrnoText(denied ? EACCES : ENOENT));
-}
-
-struct Spawned {
-  pid_t pid = 0;
-  UniqueFd stdout_read, stderr_read, stdin_write;  // stdin_write: only with stdin_data
-};
-
-class SpawnAttributes {
- public:
-  SpawnAttributes() {
-    ::posix_spawnattr_init(&attr_);
-    ::posix_spawn_file_actions_init(&actions_);
-  }
-  ~SpawnAttributes() {
-    ::posix_spawn_file_actions_destroy(&actions_);
-    ::posix_spawnattr_destroy(&attr_);
-  }
-  SpawnAttributes(const SpawnAttributes&) = delete;
-  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
-  posix_spawnattr_t* attr() { return &attr_; }
-  posix_spawn_file_actions_t* actions() { return &actions_; }
-
- private:
-  posix_spawnattr_t attr_;
-  posix_spawn_file_actions_t actions_;
-};
-
-Result<Spawned> Spawn(const ProcessRequest& req) {
-  if (req.argv.empty()) return Status::InvalidArgument("cannot execute: empty argv");
-  if (!req.cwd.empty()) {
-    if (Status s = CheckDirectory(req.cwd); !s.ok()) return s;
-  }
-  Result<std::string> program = ResolveProgram(req.argv[0], req.env, req.cwd);
-  if (!program.ok()) return program.status();
-
-  Pipe out, err, in;
-  if (Status s = MakePipe(out, true); !s.ok()) return s;
-  if (Status s = MakePipe(err, true); !s.ok()) return s;
-  if (req.stdin_data) {
-    if (Status s = MakePipe(in, false); !s.ok()) return s;
-  }
-
-  SpawnAttributes sa;
-  int rc = ::posix_spawnattr_setflags(sa.attr(), POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                     POSIX_SPAWN_SETSIGDEF);
-  if (rc == 0) rc = ::posix_spawnattr_setpgroup(sa.attr(), 0);
-  sigset_t signals;
-  ::sigemptyset(&signals);
-  if (rc == 0) rc = ::posix_spawnattr_setsigmask(sa.attr(), &signals);
-  ::sigfillset(&signals);
-  if (rc == 0) rc = ::posix_spawnattr_setsigdefault(sa.attr(), &signals);
-  posix_spawn_file_actions_t* fa = sa.actions();
-  if (rc == 0) {
-    rc = req.stdin_data ? ::posix_spawn_file_actions_adddup2(fa, in.read.get(), STDIN_FILENO)
-                        : ::posix_spawn_file_actions_addopen(fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  }
-  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(fa, out.write.get(), STDOUT_FILENO);
-  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(fa, err.write.get(), STDERR_FILENO);
-  if (rc == 0 && !req.cwd.empty()) rc = ::posix_spawn_file_actions_addchdir_np(fa, req.cwd.c_str());
-  // Our pipes are close-on-exec already; this also covers descriptors that
-  // some library opened without O_CLOEXEC.
-  if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(fa, STDERR_FILENO + 1);
-  if (rc != 0) return Status::Internal("cannot prepare the spawn of '" + req.argv[0] + "': " + ErrnoText(rc));
-
-  std::vector<char*> argv, envp;
-  argv.reserve(req.argv.size() + 1);
-  for (const std::string& a : req.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  envp.reserve(req.env.size() + 1);
-  for (const std::string& e : req.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-
-  pid_t pid = 0;
-  // glibc reports a failed exec here (and reaps that child itself).
-  rc = ::posix_spawn(&pid, program->c_str(), fa, sa.attr(), argv.data(), envp.data());
-  if (rc != 0) {
-    if (!req.cwd.empty()) {
-      if (Status s = CheckDirectory(req.cwd); !s.ok()) return s;
-    }
-    return Status::NotFound("cannot execute '" + req.argv[0] + "': " + ErrnoText(rc));
-  }
-  return Spawned{pid, std::move(out.read), std::move(err.read), std::move(in.write)};
-}
-
-// Is a process of group `pgid`, other than a zombie, still around? kill(0)
-// answers for the common case (nobody: ESRCH); it also counts zombies, which
-// an init that does not reap (some containers) keeps forever, so a positive
-// answer is checked against /proc.
-bool GroupHasLiveMembers(pid_t pgid) {
-  if (::kill(-pgid, 0) != 0 && errno == ESRCH) return false;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return true;
-  bool live = false;
-  char path[300];
-  char buf[512];
-  while (!live) {
-    const dirent* d = ::readdir(proc);
-    if (d == nullptr) break;
-    if (d->d_name[0] < '1' || d->d_name[0] > '9') continue;
-    std::snprintf(path, sizeof path, "/proc/%s/stat", d->d_name);
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
-    if (n <= 0) continue;
-    buf[n] = '\0';
-    // "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses.
-    const char* close_paren = std::strrchr(buf, ')');
-    char state = 0;
-    int ppid = 0, pgrp = 0;
-    if (close_paren && std::sscanf(close_paren + 1, " %c %d %d", &state, &ppid, &pgrp) == 3)
-      live = pgrp == pgid && state != 'Z' && state != 'X';
-  }
-  ::closedir(proc);
-  return live;
-}
-
-// write() to a pipe whose reader is gone raises SIGPIPE, which would kill the
-// engine. Block it for the call and swallow the one we caused; this leaves
-// the process's signal dispositions alone.
-ssize_t WriteWithoutSigpipe(int fd, const char* data, size_t size) {
-  sigset_t pipe_only, old;
-  ::sigemptyset(&pipe_only);
-  ::sigaddset(&pipe_only, SIGPIPE);
-  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-  ssize_t n = ::write(fd, data, size);
-  int saved = errno;
-  if (n < 0 && saved == EPIPE && !::sigismember(&old, SIGPIPE)) {
-    const timespec no_wait{0, 0};
-    while (::sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {
-    }
-  }
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  errno = saved;
-  return n;
-}
-
-// Everything the coroutines of one Run() share. Lives in Run()'s frame;
-// callbacks that may outlive it hold the weak `token`.
+// Everything one Run() shares. Lives in Supervised()'s frame, which outlives
+// every callback and coroutine that refers to it (`pending` and
+// `forwarders` count them; the frame waits for both to reach 0).
 struct RunState {
-  explicit RunState(const asio::any_io_executor& ex) : wake(ex), stdout_pipe(ex), stderr_pipe(ex), stdin_pipe(ex) {}
+  RunState(const asio::any_io_executor& executor, BufferPool& p, OutputSink& s)
+      : ex(executor), pool(p), sink(s), wake(executor), out(executor, Stream::kStdout),
+        err(executor, Stream::kStderr), stdin_pipe(executor), exit_fd(executor) {}
 
   // The supervisor sleeps on `wake`; every event cancels it.
-  void Wake() { wake.cancel(); }
+  void Wake() {
+    woken = true;
+    wake.cancel();
+  }
   void RequestCancel() {
     if (cancel_requested || exited) return;
     cancel_requested = true;
     Wake();
   }
+  int open_streams() const { return out.open + err.open + stdin_open; }
 
+  asio::any_io_executor ex;
+  BufferPool& pool;
+  OutputSink& sink;
   asio::steady_timer wake;
-  asio::posix::stream_descriptor stdout_pipe, stderr_pipe, stdin_pipe;
+  bool woken = false;
+  OutPipe out, err;
+  asio::posix::stream_descriptor stdin_pipe;
+  std::string_view input;  // what is left to write to stdin
+  bool stdin_open = false, stdin_waiting = false, stdin_ready = false;
+  asio::posix::stream_descriptor exit_fd;  // the pidfd; not open without one
+  bool exit_waiting = false, exit_ready = false;
+  milliseconds exit_poll = kFirstPoll;  // without a pidfd
+  int pending = 0;                      // reactor callbacks not run yet
+  int forwarders = 0;                   // Forward() coroutines not finished yet
   pid_t pid = 0;  // also the process group id
   bool exited = false;
   int wait_status = 0;
   std::string wait_error;
   bool cancel_requested = false;
   std::optional<ProcessResult::End> stopped_by;  // kTimedOut or kCancelled
-  int open_streams = 0;  // readers and stdin writer still running
   bool abandon = false;  // stop waiting for EOF: a process outside the group holds a pipe
   std::exception_ptr sink_error;
 };
@@ -338,75 +173,200 @@ struct CancelFilter {
   }
 };
 
-asio::awaitable<void> SleepUntil(RunState& st, Clock::time_point until) {
-  st.wake.expires_at(until);
+void ClosePipe(RunState& st, OutPipe& o) {
   boost::system::error_code ignored;
-  co_await st.wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-}
-
-asio::awaitable<void> WaitForExit(RunState& st, bp::basic_process_handle<asio::any_io_executor>& handle) {
-  boost::system::error_code ec;
-  int status = co_await handle.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    // ECHILD: someone else reaped it (SIGCHLD set to SIG_IGN?).
-    st.wait_error = "cannot wait for pid " + std::to_string(st.pid) + ": " + ec.message();
-  } else {
-    st.wait_status = status;
-  }
-  st.exited = true;
+  o.pipe.close(ignored);
+  o.open = false;
   st.Wake();
 }
 
-asio::awaitable<void> ReadStream(RunState& st, asio::posix::stream_descriptor& pipe, Stream stream,
-                                 OutputSink& sink) {
-  std::unique_ptr<char[]> buf(new char[kChunk]);
+void CloseStdin(RunState& st) {
+  boost::system::error_code ignored;
+  st.stdin_pipe.close(ignored);
+  st.stdin_open = false;
+  st.Wake();
+}
+
+// Reactor callbacks: record the readiness, wake the supervisor.
+void WaitReadable(RunState& st, OutPipe& o) {
+  o.waiting = true;
+  ++st.pending;
+  o.pipe.async_wait(asio::posix::descriptor_base::wait_read, [s = &st, p = &o](boost::system::error_code ec) {
+    --s->pending;
+    p->waiting = false;
+    if (!ec) p->ready = true;
+    s->Wake();
+  });
+}
+
+void WaitWritable(RunState& st) {
+  st.stdin_waiting = true;
+  ++st.pending;
+  st.stdin_pipe.async_wait(asio::posix::descriptor_base::wait_write, [s = &st](boost::system::error_code ec) {
+    --s->pending;
+    s->stdin_waiting = false;
+    if (!ec) s->stdin_ready = true;
+    s->Wake();
+  });
+}
+
+void WaitExit(RunState& st) {
+  st.exit_waiting = true;
+  ++st.pending;
+  st.exit_fd.async_wait(asio::posix::descriptor_base::wait_read, [s = &st](boost::system::error_code ec) {
+    --s->pending;
+    s->exit_waiting = false;
+    if (!ec) s->exit_ready = true;
+    s->Wake();
+  });
+}
+
+void TryReap(RunState& st) {
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(st.pid, &status, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return;  // not yet
+  if (r == st.pid) {
+    st.wait_status = status;
+  } else {
+    // ECHILD: someone else reaped it (SIGCHLD set to SIG_IGN?).
+    st.wait_error = "cannot wait for pid " + std::to_string(st.pid) + ": " + ErrnoText(errno);
+  }
+  st.exited = true;
+  if (st.exit_fd.is_open()) {
+    boost::system::error_code ignored;
+    st.exit_fd.close(ignored);
+  }
+}
+
+// The rest of a stream once it produced output: hands each chunk to the sink
+// and waits for the next, until EOF (or, once abandoned, until the pipe is
+// empty). A sink that throws stops the group; the pipe is still drained so
+// that the child does not block on it.
+asio::awaitable<void> Forward(RunState& st, OutPipe& o, Buffer buf, size_t n) {
+  const int fd = o.pipe.native_handle();
   bool forward = true;
   for (;;) {
-    boost::system::error_code ec;
-    size_t n = 0;
-    if (st.abandon) {
-      // Take what is already in the pipe, without waiting for more.
-      pipe.non_blocking(true, ec);
-      if (!ec) n = pipe.read_some(asio::buffer(buf.get(), kChunk), ec);
-    } else {
-      n = co_await pipe.async_read_some(asio::buffer(buf.get(), kChunk),
-                                        asio::redirect_error(asio::use_awaitable, ec));
-    }
     if (n > 0 && forward) {
       try {
-        co_await sink.OnOutput(stream, std::string_view(buf.get(), n));
+        co_await st.sink.OnOutput(o.stream, std::string_view(buf.get(), n));
       } catch (...) {
         if (!st.sink_error) st.sink_error = std::current_exception();
-        forward = false;  // keep draining, so that the child does not block on a full pipe
+        forward = false;
         st.RequestCancel();
       }
     }
-    if (ec == asio::error::operation_aborted && st.abandon) continue;
-    if (ec) break;  // eof, would_block after abandon, or a real error
+    if (n == kChunk && !o.grown) {
+      o.grown = true;
+      ::fcntl(fd, F_SETPIPE_SZ, kBigPipe);  // best effort (pipe-max-size)
+    }
+    ssize_t r = ReadSome(fd, buf.get(), kChunk);
+    if (r > 0) {
+      n = static_cast<size_t>(r);
+      continue;
+    }
+    if (r == 0 || errno != EAGAIN || st.abandon) break;
+    n = 0;
+    boost::system::error_code ec;
+    co_await o.pipe.async_wait(asio::posix::descriptor_base::wait_read,
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec && ec != asio::error::operation_aborted) break;  // operation_aborted: abandoned, take what is left
   }
-  boost::system::error_code ignored;
-  pipe.close(ignored);
-  --st.open_streams;
-  st.Wake();
+  st.pool.Put(std::move(buf));
+  ClosePipe(st, o);
 }
 
-asio::awaitable<void> WriteStdin(RunState& st, std::string_view data) {
-  while (!data.empty() && !st.abandon) {
-    boost::system::error_code ec;
-    co_await st.stdin_pipe.async_wait(asio::posix::descriptor_base::wait_write,
-                                      asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) break;
-    ssize_t n = WriteWithoutSigpipe(st.stdin_pipe.native_handle(), data.data(), std::min(data.size(), kChunk));
+void StartForward(RunState& st, OutPipe& o, Buffer buf, size_t n) {
+  o.forwarding = true;
+  ++st.forwarders;
+  asio::co_spawn(st.ex, Forward(st, o, std::move(buf), n), [s = &st](std::exception_ptr e) {
+    // Forward() catches the sink's exceptions; this is bad_alloc and the like.
+    if (e && !s->sink_error) s->sink_error = e;
+    --s->forwarders;
+    s->Wake();
+  });
+}
+
+void PumpOutput(RunState& st, OutPipe& o) {
+  if (!o.open || o.forwarding || o.waiting) return;
+  if (!o.ready && !st.abandon) {
+    WaitReadable(st, o);
+    return;
+  }
+  o.ready = false;
+  Buffer buf = st.pool.Get();
+  ssize_t n = ReadSome(o.pipe.native_handle(), buf.get(), kChunk);
+  if (n > 0) {
+    StartForward(st, o, std::move(buf), static_cast<size_t>(n));
+    return;
+  }
+  const int e = errno;
+  st.pool.Put(std::move(buf));
+  if (n < 0 && e == EAGAIN && !st.abandon) {
+    WaitReadable(st, o);
+  } else {
+    ClosePipe(st, o);  // EOF, an error, or abandoned and empty
+  }
+}
+
+void PumpStdin(RunState& st) {
+  if (!st.stdin_open || st.stdin_waiting) return;
+  if (st.abandon) {
+    CloseStdin(st);
+    return;
+  }
+  if (!st.stdin_ready) {
+    WaitWritable(st);
+    return;
+  }
+  st.stdin_ready = false;
+  while (!st.input.empty()) {
+    ssize_t n = WriteWithoutSigpipe(st.stdin_pipe.native_handle(), st.input.data(), std::min(st.input.size(), kChunk));
     if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        WaitWritable(st);
+        return;
+      }
       break;  // EPIPE: the child does not read its stdin; not an error
     }
-    data.remove_prefix(static_cast<size_t>(n));
+    st.input.remove_prefix(static_cast<size_t>(n));
   }
-  boost::system::error_code ignored;
-  st.stdin_pipe.close(ignored);
-  --st.open_streams;
-  st.Wake();
+  CloseStdin(st);
+}
+
+// Acts on whatever the callbacks reported, and (re)arms the waits.
+void Pump(RunState& st) {
+  if (!st.exited) {
+    if (!st.exit_fd.is_open()) {
+      TryReap(st);  // no pidfd: polled
+    } else if (st.exit_ready) {
+      st.exit_ready = false;
+      TryReap(st);
+    }
+    if (!st.exited && st.exit_fd.is_open() && !st.exit_waiting) WaitExit(st);
+  }
+  PumpOutput(st, st.out);
+  PumpOutput(st, st.err);
+  PumpStdin(st);
+}
+
+// Returns after `until` or the next event, whichever is first, having acted
+// on the events.
+asio::awaitable<void> SleepUntil(RunState& st, Clock::time_point until) {
+  if (!st.woken) {
+    if (!st.exited && !st.exit_fd.is_open()) {
+      until = std::min(until, Clock::now() + st.exit_poll);
+      st.exit_poll = std::min(st.exit_poll * 2, kMaxPoll);
+    }
+    st.wake.expires_at(until);
+    boost::system::error_code ignored;
+    co_await st.wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  st.woken = false;
+  Pump(st);
 }
 
 // Returns whether some of the group still lives at `until`.
@@ -423,6 +383,7 @@ asio::awaitable<bool> PollWhileGroupLives(RunState& st, Clock::time_point until)
 
 asio::awaitable<void> Supervise(RunState& st, const ProcessRequest& req, Clock::time_point start) {
   const auto deadline = req.timeout.count() > 0 ? start + req.timeout : Clock::time_point::max();
+  Pump(st);
   while (!st.exited && !st.cancel_requested && Clock::now() < deadline) co_await SleepUntil(st, deadline);
 
   bool term_sent = false;
@@ -460,14 +421,22 @@ asio::awaitable<void> Supervise(RunState& st, const ProcessRequest& req, Clock::
   }
 
   const auto drain_until = Clock::now() + kDrainAfterGroupGone;
-  while (st.open_streams > 0 && Clock::now() < drain_until) co_await SleepUntil(st, drain_until);
-  if (st.open_streams > 0) {
+  while (st.open_streams() > 0 && Clock::now() < drain_until) co_await SleepUntil(st, drain_until);
+  if (st.open_streams() > 0) {
     st.abandon = true;
     boost::system::error_code ignored;
-    st.stdout_pipe.cancel(ignored);
-    st.stderr_pipe.cancel(ignored);
+    st.out.pipe.cancel(ignored);
+    st.err.pipe.cancel(ignored);
     st.stdin_pipe.cancel(ignored);
+    st.Wake();
   }
+}
+
+// Waits until no callback or coroutine refers to `st` any more. After the
+// supervision every stream is closed or abandoned, so this is quick.
+asio::awaitable<void> Settle(RunState& st) {
+  while (st.pending > 0 || st.forwarders > 0 || st.open_streams() > 0)
+    co_await SleepUntil(st, Clock::time_point::max());
 }
 
 // If Run()'s frame dies before the child was reaped (the io_context was
@@ -516,15 +485,40 @@ class PosixProcessLauncher : public ProcessLauncher {
   }
 
  private:
+  // Checks the request and spawns, finding argv[0] in PATH unless it names a
+  // path; a name found before is not looked up again (once per run for `sh`).
+  Result<Spawned> Start(const ProcessRequest& req) {
+    if (req.argv.empty()) return Status::InvalidArgument("cannot execute: empty argv");
+    if (!req.cwd.empty()) {
+      if (Status s = CheckDirectory(req.cwd); !s.ok()) return s;
+    }
+    const std::string& name = req.argv[0];
+    if (name.empty()) return Status::NotFound("cannot execute '': " + ErrnoText(ENOENT));
+    if (name.find('/') != std::string::npos) return Spawn(req, name);
+    std::string_view path = PathOf(req.env);
+    std::string key;
+    key.reserve(name.size() + path.size() + req.cwd.size() + 2);
+    key.append(name).append(1, '\0').append(path).append(1, '\0').append(req.cwd);
+    if (auto it = programs_.find(key); it != programs_.end()) {
+      Result<Spawned> spawned = Spawn(req, it->second);
+      if (spawned.ok()) return spawned;
+      programs_.erase(it);  // gone or changed since: look again
+    }
+    Result<std::string> program = ResolveProgram(name, path, req.cwd);
+    if (!program.ok()) return program.status();
+    if (programs_.size() >= kMaxCachedPrograms) programs_.clear();
+    const std::string& resolved = programs_.emplace(std::move(key), std::move(*program)).first->second;
+    return Spawn(req, resolved);
+  }
+
   asio::awaitable<ProcessResult> Supervised(const ProcessRequest& req, OutputSink& sink, CancelSignal& cancel) {
-    using namespace asio::experimental::awaitable_operators;  // NOLINT: operator&& for awaitables
     const Clock::time_point start = Clock::now();
     if (cancel.emitted()) {
       ProcessResult r;
       r.end = ProcessResult::End::kCancelled;
       co_return r;
     }
-    Result<Spawned> spawned = Spawn(req);
+    Result<Spawned> spawned = Start(req);
     if (!spawned.ok()) {
       ProcessResult r;
       r.end = ProcessResult::End::kLaunchFailed;
@@ -533,18 +527,22 @@ class PosixProcessLauncher : public ProcessLauncher {
       co_return r;
     }
 
-    RunState st(ex_);
+    RunState st(ex_, buffers_, sink);
     st.pid = spawned->pid;
     ReapGuard guard{st};
-    std::optional<bp::basic_process_handle<asio::any_io_executor>> handle;
     try {
       UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
-      if (pidfd.get() < 0) throw std::system_error(errno, std::generic_category(), "pidfd_open");
-      handle.emplace(ex_, st.pid, pidfd.get());
-      pidfd.release();
-      st.stdout_pipe.assign(spawned->stdout_read.release());
-      st.stderr_pipe.assign(spawned->stderr_read.release());
-      if (req.stdin_data) st.stdin_pipe.assign(spawned->stdin_write.release());
+      if (pidfd.get() < 0 && errno != ENOSYS) throw std::system_error(errno, std::generic_category(), "pidfd_open");
+      if (pidfd.get() >= 0) st.exit_fd.assign(pidfd.release());
+      st.out.pipe.assign(spawned->stdout_read.release());
+      st.out.open = true;
+      st.err.pipe.assign(spawned->stderr_read.release());
+      st.err.open = true;
+      if (req.stdin_data) {
+        st.stdin_pipe.assign(spawned->stdin_write.release());
+        st.stdin_open = true;
+        st.input = *req.stdin_data;
+      }
     } catch (const std::exception& e) {
       // Out of descriptors or the like: the child ran, but we cannot watch it.
       ProcessResult r;
@@ -561,20 +559,27 @@ class PosixProcessLauncher : public ProcessLauncher {
     });
     co_await asio::this_coro::reset_cancellation_state(CancelFilter{&st});
 
-    st.open_streams = req.stdin_data ? 3 : 2;
-    std::string_view input = req.stdin_data ? std::string_view(*req.stdin_data) : std::string_view();
     std::exception_ptr failure;
     try {
-      // Named, not temporaries inside the co_await: g++ 12 mishandles those.
-      asio::awaitable<void> stdin_task = req.stdin_data ? WriteStdin(st, input) : NoStdin();
-      asio::awaitable<void> readers = ReadStream(st, st.stdout_pipe, Stream::kStdout, sink) &&
-                                      ReadStream(st, st.stderr_pipe, Stream::kStderr, sink);
-      asio::awaitable<void> all = WaitForExit(st, *handle) && Supervise(st, req, start);
-      all = std::move(all) && std::move(readers);
-      all = std::move(all) && std::move(stdin_task);
-      co_await std::move(all);
+      co_await Supervise(st, req, start);
+      co_await Settle(st);
     } catch (...) {
-      failure = std::current_exception();  // only bad_alloc and the like; ReapGuard cleans up
+      failure = std::current_exception();  // only bad_alloc and the like
+    }
+    if (failure) {
+      // Nothing may refer to `st` once this frame is gone: stop everything,
+      // then wait for the callbacks and coroutines to see it.
+      if (!st.exited) ::kill(-st.pid, SIGKILL);
+      st.abandon = true;
+      boost::system::error_code ignored;
+      st.out.pipe.close(ignored);
+      st.err.pipe.close(ignored);
+      st.stdin_pipe.close(ignored);
+      st.exit_fd.close(ignored);
+      while (st.pending > 0 || st.forwarders > 0) {
+        st.wake.expires_at(Clock::time_point::max());
+        co_await st.wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+      }
     }
     co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
     if (failure) std::rethrow_exception(failure);
@@ -583,9 +588,9 @@ class PosixProcessLauncher : public ProcessLauncher {
     co_return r;
   }
 
-  static asio::awaitable<void> NoStdin() { co_return; }
-
   asio::any_io_executor ex_;
+  BufferPool buffers_;
+  std::unordered_map<std::string, std::string> programs_;  // name, PATH, cwd -> path
 };
 
 }  // namespace

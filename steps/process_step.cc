@@ -3,7 +3,9 @@
 #include <csignal>
 #include <cstring>
 
+#include "engine/env.h"
 #include "engine/script.h"
+#include "steps/shell.h"
 
 namespace runbook::steps {
 
@@ -43,9 +45,8 @@ boost::asio::awaitable<StepOutcome> RunProcessStep(ProcessLauncher& launcher, St
   const Node& f = ctx.fields();
   ProcessRequest req;
   req.argv = std::move(argv);
-  std::map<std::string, std::string> env = ctx.env;
-  for (const auto& [k, v] : extra_env) env[k] = v;
-  for (const auto& [k, v] : env) req.env.push_back(k + "=" + v);
+  req.env = std::move(ctx.env);  // this attempt's, used once
+  for (const auto& [k, v] : extra_env) SetEnv(req.env, k, v);
   if (const Node* cwd = f.Find("cwd")) {
     auto r = RenderText(cwd->scalar, *ctx.values);
     if (!r.ok()) co_return StepOutcome{StepStatus::kFailed, std::nullopt, {}, "'cwd': " + r.status().message()};
@@ -102,18 +103,10 @@ class ShellExecutor : public StepExecutor {
  public:
   explicit ShellExecutor(ProcessLauncher& l) : launcher_(l) {}
   boost::asio::awaitable<StepOutcome> Execute(StepContext& ctx) override {
-    const Node& f = ctx.fields();
-    auto bound = BindScript(f.Find("run")->scalar, *ctx.values);
-    if (!bound.ok()) co_return StepOutcome{StepStatus::kFailed, std::nullopt, {}, "'run': " + bound.status().message()};
-    std::string shell = "sh";
-    if (const Node* s = f.Find("shell")) shell = s->scalar;
-    else if (!ctx.runbook->spec.defaults.shell.empty()) shell = ctx.runbook->spec.defaults.shell;
-    // Fail fast like CI runners do: -e, and pipefail where the shell has it.
-    std::vector<std::string> argv = shell == "bash"
-                                        ? std::vector<std::string>{"bash", "--noprofile", "--norc", "-e", "-o",
-                                                                   "pipefail", "-c", bound->text}
-                                        : std::vector<std::string>{"sh", "-e", "-c", bound->text};
-    co_return co_await RunProcessStep(launcher_, ctx, std::move(argv), bound->env);
+    // `cmd` (and the file of a long script) lives until the process is done.
+    auto cmd = PrepareShellCommand(ctx);
+    if (!cmd.ok()) co_return StepOutcome{StepStatus::kFailed, std::nullopt, {}, cmd.status().message()};
+    co_return co_await RunProcessStep(launcher_, ctx, cmd->argv(), cmd->env());
   }
 
  private:

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <filesystem>
@@ -201,6 +202,92 @@ steps:
   EXPECT_TRUE(has("RUNBOOK_PARAM_v=x\"; touch /tmp/pwned; echo \""));
   EXPECT_TRUE(has("RUNBOOK_STEP_ID=a"));
   EXPECT_TRUE(has("RUNBOOK_RUN_ID=" + s.run_id));
+}
+
+TEST_F(RunnerTest, StepEnvironmentLayersEngineRunbookDefaultsStepAndRunbookVariablesOncePerKey) {
+  ::setenv("RUNNER_TEST_INHERITED", "engine", 1);
+  ::setenv("RUNNER_TEST_LAYERED", "engine", 1);
+  ::setenv("RUNBOOK_LEAKED", "engine", 1);  // ours are set, never inherited
+  auto s = Run(R"(
+params:
+  p: {type: string, default: pv}
+env:
+  RUNNER_TEST_LAYERED: runbook
+  A: runbook
+  B: runbook
+defaults:
+  env: {B: defaults, C: defaults}
+steps:
+  - id: one
+    argv: [x]
+    env: {C: step, RUNBOOK_STEP_ID: mine, RUNBOOK_RUN_ID: mine}
+  - id: two
+    needs: [one]
+    argv: [x]
+)");
+  ::unsetenv("RUNNER_TEST_INHERITED");
+  ::unsetenv("RUNNER_TEST_LAYERED");
+  ::unsetenv("RUNBOOK_LEAKED");
+  ASSERT_EQ(launcher_.requests().size(), 2u);
+  auto value = [](const std::vector<std::string>& env, const std::string& key) {
+    std::string found;
+    int n = 0;
+    for (const auto& kv : env)
+      if (kv.rfind(key + "=", 0) == 0) {
+        found = kv.substr(key.size() + 1);
+        ++n;
+      }
+    EXPECT_LE(n, 1) << key << " appears " << n << " times";
+    return n == 0 ? std::string("(unset)") : found;
+  };
+  const auto& one = launcher_.requests()[0].env;
+  const auto& two = launcher_.requests()[1].env;
+  auto key = [](const std::string& kv) { return kv.substr(0, kv.find('=')); };
+  EXPECT_TRUE(std::is_sorted(one.begin(), one.end(),
+                             [&](const std::string& a, const std::string& b) { return key(a) < key(b); }));
+  EXPECT_EQ(value(one, "RUNNER_TEST_INHERITED"), "engine");
+  EXPECT_EQ(value(one, "RUNNER_TEST_LAYERED"), "runbook");
+  EXPECT_EQ(value(one, "A"), "runbook");
+  EXPECT_EQ(value(one, "B"), "defaults");
+  EXPECT_EQ(value(one, "C"), "step");
+  EXPECT_EQ(value(one, "RUNBOOK_STEP_ID"), "one");
+  EXPECT_EQ(value(one, "RUNBOOK_RUN_ID"), s.run_id);
+  EXPECT_EQ(value(one, "RUNBOOK_ATTEMPT"), "1");
+  EXPECT_EQ(value(one, "RUNBOOK_PARAM_p"), "pv");
+  EXPECT_EQ(value(one, "RUNBOOK_LEAKED"), "(unset)");
+  // The second step sees none of the first one's variables.
+  EXPECT_EQ(value(two, "C"), "defaults");
+  EXPECT_EQ(value(two, "RUNBOOK_STEP_ID"), "two");
+  EXPECT_EQ(value(two, "RUNBOOK_RUN_ID"), s.run_id);
+  EXPECT_EQ(one.size(), two.size());
+}
+
+TEST_F(RunnerTest, StepFinishedEventCarriesStatusDurationExitCodeAndDigestsAsCanonicalJson) {
+  launcher_.OnProgram("out", FakeProcessLauncher::Exits(3, "hello\n"));
+  auto s = Run(R"(
+steps:
+  - {id: a, argv: [out], continue_on_error: true}
+)");
+  auto finished = Events(s.run_id, "step_finished");
+  ASSERT_EQ(finished.size(), 1u);
+  const std::string& json = finished[0].data_json;
+  auto v = boost::json::parse(json).as_object();
+  EXPECT_EQ(boost::json::serialize(v), json) << "as boost::json writes it";
+  EXPECT_EQ(v.at("status").as_string(), "failed");
+  EXPECT_GE(v.at("duration_ms").as_int64(), 0);
+  EXPECT_EQ(v.at("exit_code").as_int64(), 3);
+  EXPECT_EQ(v.at("stdout_bytes").as_int64(), 6);
+  EXPECT_EQ(v.at("stdout_sha256").as_string(), "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+  EXPECT_EQ(v.at("stderr_bytes").as_int64(), 0);
+  EXPECT_EQ(v.at("stderr_sha256").as_string(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  std::vector<std::string> keys;
+  for (const auto& kv : v) keys.emplace_back(kv.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"status", "duration_ms", "exit_code", "stdout_bytes", "stdout_sha256",
+                                            "stderr_bytes", "stderr_sha256"}));
+  auto a = Attempts(s.run_id, "a");
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a.back().stderr_digest.sha256, v.at("stderr_sha256").as_string());
+  EXPECT_EQ(a.back().stdout_digest.sha256, v.at("stdout_sha256").as_string());
 }
 
 TEST_F(RunnerTest, SecretsAreMaskedInOutputErrorsAndEvents) {

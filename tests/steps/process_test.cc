@@ -222,6 +222,30 @@ TEST_F(PosixProcessLauncherTest, LooksUpProgramInPathOfRequestEnvironment) {
   EXPECT_EQ(r.error, "cannot execute 'hello': No such file or directory");
 }
 
+TEST_F(PosixProcessLauncherTest, ProgramFoundInPathBeforeIsFoundAgainAfterItMoves) {
+  // The launcher remembers where it found a name; a stale answer is looked up again.
+  std::filesystem::create_directory(tmp_ + "/a");
+  std::filesystem::create_directory(tmp_ + "/b");
+  WriteFile("a/tool", "#!/bin/sh\necho a\n", 0755);
+  ProcessRequest req = Request({"tool"});
+  req.env = {"PATH=" + tmp_ + "/a:" + tmp_ + "/b:/bin"};
+  CollectingSink first;
+  EXPECT_EQ(Run(req, first).end, End::kExited);
+  EXPECT_EQ(first.out, "a\n");
+
+  std::filesystem::remove(tmp_ + "/a/tool");
+  WriteFile("b/tool", "#!/bin/sh\necho b\n", 0755);
+  CollectingSink second;
+  EXPECT_EQ(Run(req, second).end, End::kExited);
+  EXPECT_EQ(second.out, "b\n");
+
+  std::filesystem::remove(tmp_ + "/b/tool");
+  CollectingSink third;
+  ProcessResult r = Run(req, third);
+  EXPECT_EQ(r.end, End::kLaunchFailed);
+  EXPECT_EQ(r.error, "cannot execute 'tool': No such file or directory");
+}
+
 TEST_F(PosixProcessLauncherTest, RunsInRequestedDirectory) {
   WriteFile("script", "#!/bin/sh\npwd\n", 0755);
   CollectingSink sink;
@@ -332,6 +356,29 @@ TEST_F(PosixProcessLauncherTest, StreamsLargeOutputInBoundedChunksWithConstantMe
   EXPECT_LE(sink.max_chunk, 64u * 1024);
   EXPECT_GT(sink.chunks, 200000000u / (64 * 1024));
   EXPECT_LT(StatusKb("VmHWM") - rss_before, 64 * 1024) << "kB: the output must not be buffered";
+}
+
+TEST_F(PosixProcessLauncherTest, ACapturePipeThatFillsUpIsEnlargedToOneMebibyte) {
+  // While the sink sits on the first chunk the child fills the 64 KiB pipe;
+  // the launcher then enlarges it, so that big outputs come in full chunks.
+  long max_size = 0;
+  std::ifstream("/proc/sys/fs/pipe-max-size") >> max_size;
+  if (max_size < (1 << 20) || access("/usr/bin/python3", X_OK) != 0)
+    GTEST_SKIP() << "needs fs.pipe-max-size >= 1 MiB and python3";
+  CollectingSink sink;
+  bool first = true;
+  sink.on_chunk = [&](Stream s, std::string_view) -> asio::awaitable<void> {
+    if (s != Stream::kStdout || !first) co_return;
+    first = false;
+    asio::steady_timer t(io_, milliseconds(300));
+    co_await t.async_wait(asio::use_awaitable);
+  };
+  ProcessResult r = Run(
+      Shell("head -c 300000 /dev/zero; python3 -c 'import fcntl, sys; sys.stderr.write(str(fcntl.fcntl(1, 1032)))'"),
+      sink);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(sink.out.size(), 300000u);
+  EXPECT_EQ(sink.err, std::to_string(1 << 20)) << "F_GETPIPE_SZ of the child's stdout";
 }
 
 TEST_F(PosixProcessLauncherTest, OutputArrivesWhileTheChildStillRuns) {

@@ -3,7 +3,10 @@
 #   1. the whole suite (ctest) in a Debug build (build-test/),
 #   2. a short libFuzzer smoke run of every fuzz target (clang),
 #   3. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
-#      (build-asan/), unless RUNBOOK_SKIP_ASAN=1.
+#      (build-asan/), unless RUNBOOK_SKIP_ASAN=1,
+#   4. the test binaries whose code has threads (journal writer, sql worker,
+#      extraction worker) under ThreadSanitizer (build-tsan/), unless
+#      RUNBOOK_SKIP_TSAN=1.
 # The shipped runbooks' tests run against real MariaDB, Redis and a web
 # fixture that scripts/test-env.sh starts on 127.0.0.1 and stops at the end.
 # Exits non-zero if anything fails; ctest's summary is printed last.
@@ -36,6 +39,16 @@ if [[ "${RUNBOOK_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --build build-asan -j"$jobs" || exit 1
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest -j"$jobs" --output-on-failure --timeout 600) || status=1
+fi
+
+if [[ "${RUNBOOK_SKIP_TSAN:-0}" != 1 ]]; then
+  echo "== threaded tests under ThreadSanitizer =="
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRUNBOOK_TSAN=ON >/dev/null || exit 1
+  cmake --build build-tsan -j"$jobs" --target journal_tests engine_tests steps_tests || exit 1
+  for t in journal engine steps; do
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/${t}_tests --gtest_brief=1 \
+      || { echo "ThreadSanitizer: ${t}_tests failed"; status=1; }
+  done
 fi
 
 echo "== tests =="

@@ -171,8 +171,21 @@ Status NotAJournal(const sqlite::Db& db, std::string_view why) {
                                     ")");
 }
 
-// The file's schema version, or why it is not a journal we can use.
+// The file's schema version, or why it is not a journal we can use. The
+// three reads must see one snapshot: another process may be creating the
+// schema at this moment, and a version read before its commit with a table
+// count read after it looks like another application's database. A savepoint
+// is a read transaction on its own and nests inside the migration's BEGIN.
+Result<int64_t> ReadVersionChecked(sqlite::Db& db);
+
 Result<int64_t> JournalVersion(sqlite::Db& db) {
+  if (Status s = db.Exec("SAVEPOINT journal_version"); !s.ok()) return s;
+  Result<int64_t> version = ReadVersionChecked(db);
+  (void)db.Exec("RELEASE journal_version");
+  return version;
+}
+
+Result<int64_t> ReadVersionChecked(sqlite::Db& db) {
   Result<int64_t> version = db.QueryInt("PRAGMA user_version");
   if (!version.ok()) return version.status();
   Result<int64_t> app = db.QueryInt("PRAGMA application_id");

@@ -13,9 +13,7 @@
 namespace runbook::cli {
 namespace {
 
-std::string Time(int64_t us) {
-  return IsoUtc(std::chrono::system_clock::time_point(std::chrono::microseconds(us)));
-}
+std::string Time(int64_t us) { return IsoUtcMicros(us); }
 
 std::string Duration(int64_t from_us, std::optional<int64_t> to_us) {
   if (!to_us) return "-";

@@ -21,9 +21,7 @@ std::string JournalPath(const CliEnv& env) {
   return env.globals.journal.empty() ? journal::DefaultJournalPath() : env.globals.journal;
 }
 
-std::string Time(int64_t us) {
-  return IsoUtc(std::chrono::system_clock::time_point(std::chrono::microseconds(us)));
-}
+std::string Time(int64_t us) { return IsoUtcMicros(us); }
 
 std::string Bytes(int64_t n) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -19,9 +19,7 @@ struct StatsCliOptions {
   std::string runbook;
 };
 
-std::string Time(int64_t us) {
-  return IsoUtc(std::chrono::system_clock::time_point(std::chrono::microseconds(us)));
-}
+std::string Time(int64_t us) { return IsoUtcMicros(us); }
 
 // Microseconds to milliseconds, rounded half up.
 int64_t Ms(int64_t us) { return us >= 0 ? (us + 500) / 1000 : -((-us + 500) / 1000); }

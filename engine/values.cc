@@ -90,13 +90,20 @@ Result<bool> ValueContext::StatusFunction(std::string_view name) const {
 
 std::string IsoUtc(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
-  auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
-  time_t secs = static_cast<time_t>(ms / 1000);
+  return IsoUtcMicros(duration_cast<microseconds>(t.time_since_epoch()).count());
+}
+
+std::string IsoUtcMicros(int64_t us) {
+  // Floor division: a time before 1970 still prints its own second.
+  int64_t ms = us / 1000 - (us % 1000 < 0 ? 1 : 0);
+  int64_t secs64 = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
+  time_t secs = static_cast<time_t>(secs64);
+  int millis = static_cast<int>(ms - secs64 * 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
   snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-           tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+           tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
   return buf;
 }
 

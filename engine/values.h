@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -49,5 +50,8 @@ class ValueContext : public expr::Context {
 
 // "2026-11-29T06:53:04.123Z" for a point in time.
 std::string IsoUtc(std::chrono::system_clock::time_point t);
+// The same from microseconds since the epoch, for any year the journal can
+// hold (a system_clock time_point counts nanoseconds and ends in 2262).
+std::string IsoUtcMicros(int64_t us);
 
 }  // namespace runbook

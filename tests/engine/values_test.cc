@@ -1,10 +1,13 @@
 // Small pure pieces of the engine: durations, output extraction, params.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "engine/duration.h"
 #include "engine/extract.h"
 #include "engine/params.h"
 #include "engine/schema_reader.h"
+#include "engine/values.h"
 
 namespace runbook {
 namespace {
@@ -80,6 +83,18 @@ TEST(Params, CommandLineOverridesProfileAndEveryViolationIsReported) {
             "-p: error: unknown parameter 'nope' for runbook 't'\n"
             "-p: error: parameter 'port' value 99999 is above the maximum 65535\n"
             "-p: error: missing required parameter 'reason' (give it with -p reason=...)\n");
+}
+
+// The journal stores microseconds; a system_clock time_point (nanoseconds)
+// ends in 2262, and `journal prune --older-than 2999-01-01` printed its
+// cutoff through one (signed overflow under UBSan).
+TEST(IsoUtc, MicrosecondsPrintForAnyYearAndBeforeTheEpoch) {
+  EXPECT_EQ(IsoUtcMicros(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(IsoUtcMicros(1'764'403'200'123'456), "2025-11-29T08:00:00.123Z");
+  EXPECT_EQ(IsoUtcMicros(32'472'144'000'000'000), "2999-01-01T00:00:00.000Z");
+  EXPECT_EQ(IsoUtcMicros(-1'000), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(IsoUtc(std::chrono::system_clock::time_point(std::chrono::microseconds(1'764'403'200'123'456))),
+            "2025-11-29T08:00:00.123Z");
 }
 
 }  // namespace

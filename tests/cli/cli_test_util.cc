@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -365,6 +366,29 @@ std::map<std::string, int> CountEventKinds(const journal::Journal& j, const std:
   }
   for (const auto& e : *events) ++counts[e.kind];
   return counts;
+}
+
+std::string IntegrityCheck(const std::string& path, bool read_only) {
+  sqlite3* db = nullptr;
+  std::string result;
+  if (sqlite3_open_v2(path.c_str(), &db, read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    result = std::string("cannot open: ") + sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return result;
+  }
+  sqlite3_busy_timeout(db, 10000);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) != SQLITE_OK) {
+    result = std::string("cannot prepare: ") + sqlite3_errmsg(db);
+  } else {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+      result += (result.empty() ? "" : "\n") + std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    if (rc != SQLITE_DONE) result += std::string(result.empty() ? "" : "\n") + sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return result;
 }
 
 }  // namespace runbook::clitest

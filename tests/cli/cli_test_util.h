@@ -134,6 +134,10 @@ class CliSandbox {
 
 // The whole file, or "" when it cannot be read.
 std::string ReadFile(const std::string& path);
+
+// `PRAGMA integrity_check` of the SQLite file at `path` ("ok" when sound),
+// or why it could not be run; opened read-only unless `read_only` is false.
+std::string IntegrityCheck(const std::string& path, bool read_only = true);
 bool FileExists(const std::string& path);
 // Polls `ready` every 20 ms until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& ready, milliseconds timeout);

@@ -16,27 +16,6 @@ namespace {
 
 using std::chrono::seconds;
 
-std::string IntegrityCheck(const std::string& path) {
-  sqlite3* db = nullptr;
-  std::string result;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    result = std::string("cannot open: ") + sqlite3_errmsg(db);
-    sqlite3_close(db);
-    return result;
-  }
-  sqlite3_busy_timeout(db, 10000);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) != SQLITE_OK) {
-    result = std::string("cannot prepare: ") + sqlite3_errmsg(db);
-  } else {
-    while (sqlite3_step(st) == SQLITE_ROW)
-      result += (result.empty() ? "" : "\n") + std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return result;
-}
-
 TEST(CliCrash, KillNineMidRunLeavesASoundJournalAndTheNextCommandMarksTheRunInterrupted) {
   CliSandbox box;
   std::string rb = box.WriteRunbook("crash", R"(name: crash
@@ -79,7 +58,7 @@ steps:
   Outcome killed = run->Wait(seconds(30));  // reaped: its pid is really gone
   ASSERT_EQ(killed.term_signal, SIGKILL) << killed.Describe();
 
-  EXPECT_EQ(IntegrityCheck(box.journal_path()), "ok");
+  EXPECT_EQ(IntegrityCheck(box.journal_path(), /*read_only=*/false), "ok");
 
   boost::json::value show = box.ShowJson(run_id);
   EXPECT_EQ(JsonString(show, "status"), "interrupted") << boost::json::serialize(show);
@@ -103,7 +82,7 @@ steps:
   auto list = ParseJson(runs.out, "runs --json");
   ASSERT_TRUE(list && list->is_array() && list->as_array().size() == 1) << runs.out;
   EXPECT_EQ(JsonString(list->as_array()[0], "status"), "interrupted");
-  EXPECT_EQ(IntegrityCheck(box.journal_path()), "ok");
+  EXPECT_EQ(IntegrityCheck(box.journal_path(), /*read_only=*/false), "ok");
 }
 
 }  // namespace

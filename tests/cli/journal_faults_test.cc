@@ -49,29 +49,6 @@ std::string FaultRunbook(const CliSandbox& box) {
          "    run: touch " + box.Path("fin.ran") + "\n";
 }
 
-std::string Integrity(const std::string& path) {
-  sqlite3* db = nullptr;
-  std::string result;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    result = std::string("cannot open: ") + sqlite3_errmsg(db);
-    sqlite3_close(db);
-    return result;
-  }
-  sqlite3_busy_timeout(db, 10000);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) != SQLITE_OK) {
-    result = std::string("cannot prepare: ") + sqlite3_errmsg(db);
-  } else {
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-      result += (result.empty() ? "" : "\n") + std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-    if (rc != SQLITE_DONE) result += std::string(result.empty() ? "" : "\n") + sqlite3_errmsg(db);
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return result;
-}
-
 // The ids of the runs in the journal at `journal` (fails the test when
 // `runs` does not work).
 std::vector<std::string> RunIds(CliSandbox& box, const std::string& journal) {
@@ -88,7 +65,7 @@ std::vector<std::string> RunIds(CliSandbox& box, const std::string& journal) {
 // never left 'running'), `big` did not succeed without its output, and the
 // file passes `journal verify`.
 void ExpectRunRecordedAsBrokenAndJournalVerifies(CliSandbox& box, const std::string& journal) {
-  EXPECT_EQ(Integrity(journal), "ok");
+  EXPECT_EQ(IntegrityCheck(journal), "ok");
   std::vector<std::string> ids = RunIds(box, journal);
   ASSERT_EQ(ids.size(), 1u) << "the run is not in the journal";
   Outcome show = box.Run({"--journal", journal, "--json", "show", ids[0]});
@@ -168,7 +145,7 @@ TEST(CliJournalFaults, FullFilesystemEndsTheRunWithTheReasonAndStartsNothingAfte
   EXPECT_NE(o.err.find("journal write failed"), std::string::npos) << o.Describe();
   EXPECT_FALSE(FileExists(box.Path("after.ran"))) << "a step started after the journal broke";
   EXPECT_FALSE(FileExists(box.Path("fin.ran"))) << "a finally step started after the journal broke";
-  EXPECT_EQ(Integrity(journal), "ok") << "the journal is damaged while the disk is still full";
+  EXPECT_EQ(IntegrityCheck(journal), "ok") << "the journal is damaged while the disk is still full";
   // Reading the journal works while the disk is still full (the dead
   // engine's run cannot be marked yet; that waits for space).
   for (const std::vector<std::string>& args : {std::vector<std::string>{"--journal", journal, "runs"},
@@ -260,7 +237,7 @@ TEST(CliJournalFaults, JournalLockedLongerThanTheBusyTimeoutFailsClearlyAndRecor
   EXPECT_TRUE(RunIds(box, box.journal_path()).empty()) << "a half-recorded run was left behind";
   Outcome again = box.Run({"run", rb});
   EXPECT_EQ(again.exit_code, 0) << again.Describe();
-  EXPECT_EQ(Integrity(box.journal_path()), "ok");
+  EXPECT_EQ(IntegrityCheck(box.journal_path()), "ok");
 }
 
 TEST(CliJournalFaults, JournalLockedBrieflyIsWaitedForAndTheRunSucceeds) {

@@ -25,7 +25,22 @@ constexpr size_t kJournalHighWater = 8u << 20;
 
 }  // namespace
 
-awaitable<Status> SyncJournal(journal::Journal& j) {
+awaitable<Status> SyncJournal(journal::Journal& j, std::optional<journal::Journal::Hold>* hold) {
+  std::optional<Status> here = j.SyncHere();
+  if (hold) hold->reset();
+  if (!here) {
+    Status s = co_await WaitForJournalWriter(j);
+    co_return s;
+  }
+  // Still resumed from the event loop, as with the writer's answer: callers
+  // rely on the barrier being a suspension point (a step that needs no
+  // process would otherwise finish inside the Schedule() that started it).
+  auto ex = co_await asio::this_coro::executor;
+  co_await asio::post(ex, use_awaitable);
+  co_return std::move(*here);
+}
+
+awaitable<Status> WaitForJournalWriter(journal::Journal& j) {
   auto ex = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<decltype(use_awaitable), void(Status)>(
       [&j, ex](auto handler) {
@@ -56,7 +71,7 @@ awaitable<void> Capture::Write(OutputStream stream, std::string_view data) {
   StreamCapture& c = stream == OutputStream::kStdout ? *out_ : *err_;
   Emit(stream, c, c.masker.Push(data));
   if (journal_.pending_bytes() > kJournalHighWater) {
-    Status s = co_await SyncJournal(journal_);
+    Status s = co_await WaitForJournalWriter(journal_);
     (void)s;  // a failed journal is reported by the runner's own barrier
   }
 }

@@ -40,8 +40,16 @@ namespace runbook::internal {
 using Clock = std::chrono::steady_clock;
 
 // Durability barrier as an awaitable: completes on the io thread once
-// everything journaled so far is committed.
-boost::asio::awaitable<Status> SyncJournal(journal::Journal& j);
+// everything journaled so far is committed, always through the event loop
+// (a suspension point). Commits on the io thread itself when the journal's
+// writer is idle (Journal::SyncHere: no hand-off to the writer thread and
+// back on a step's critical path); `hold`, if given, ends after that
+// attempt, before any waiting.
+boost::asio::awaitable<Status> SyncJournal(journal::Journal& j,
+                                           std::optional<journal::Journal::Hold>* hold = nullptr);
+// The same barrier always committed by the writer thread: for output
+// backpressure, where the engine keeps reading pipes while the writer writes.
+boost::asio::awaitable<Status> WaitForJournalWriter(journal::Journal& j);
 
 // One stream's capture for one attempt.
 struct StreamCapture;

@@ -178,13 +178,16 @@ awaitable<bool> RunExecution::Begin() {
                               {"incident", r.incident},
                               {"parent_run", r.parent_run},
                               {"started_at", r.started_at_us}};
+  // Committed below on this thread (SyncJournal), without waking the writer.
+  std::optional<journal::Journal::Hold> hold(std::in_place, journal_);
   journal_.CreateRun(std::move(r));
   Event("", "run_started", "run of " + rb_.spec.name + " started by " + actor_, std::nullopt, std::move(data));
   if (!InitValues()) {
+    hold.reset();
     co_await Abort(summary.error);
     co_return false;
   }
-  Status s = co_await SyncJournal(journal_);
+  Status s = co_await SyncJournal(journal_, &hold);
   if (!s.ok()) {
     summary.status = journal::RunStatus::kFailed;
     summary.exit_code = 1;
@@ -243,6 +246,8 @@ awaitable<void> RunExecution::Ticker() {
 
 awaitable<void> RunExecution::End() {
   ended_ = true;
+  // The last records are committed on this thread (SyncJournal) below.
+  std::optional<journal::Journal::Hold> hold(std::in_place, journal_);
   FlushDeferred();
   if (ticker_) ticker_->cancel();
   run_timer_.cancel();
@@ -259,7 +264,7 @@ awaitable<void> RunExecution::End() {
     }
     Event("", "run_paused", "run waiting for: " + steps, std::nullopt, {{"steps", ids}});
     journal_.SetRunStatus(run_id_, journal::RunStatus::kWaiting);
-    Status s = co_await SyncJournal(journal_);
+    Status s = co_await SyncJournal(journal_, &hold);
     summary.status = journal::RunStatus::kWaiting;
     summary.exit_code = 3;
     if (!s.ok()) {
@@ -305,7 +310,7 @@ awaitable<void> RunExecution::End() {
         std::nullopt,
         {{"status", std::string(journal::ToString(status))}, {"exit_code", exit_code}, {"finished_at", finished_at}});
   journal_.FinishRun(run_id_, status, finished_at, exit_code, outputs_json, masker_.Mask(summary.error));
-  Status s = co_await SyncJournal(journal_);
+  Status s = co_await SyncJournal(journal_, &hold);
   summary.status = status;
   summary.exit_code = exit_code;
   summary.outputs = boost::json::parse(outputs_json).as_object();
@@ -607,8 +612,9 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
     const int attempt = NextAttempt(s);
     const int64_t started = journal::NowMicros();
     auto t0 = Clock::now();
-    // Built first, then queued in one burst with whatever is deferred and the
-    // barrier, so that the writer tends to commit them in one transaction.
+    // Built first, then queued in one burst with whatever is deferred and
+    // committed in one transaction, on this thread when the writer is idle.
+    std::optional<journal::Journal::Hold> hold(std::in_place, journal_);
     deferred_.push_back(AttemptRow(s, attempt, StepStatus::kRunning, started, std::nullopt, std::nullopt, {}, "",
                                    nullptr));
     deferred_.push_back(EventRow(
@@ -616,7 +622,7 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
         attempts > 1 ? "attempt " + std::to_string(round) + " of " + std::to_string(attempts) : "started", attempt,
         "{}"));
     FlushDeferred();
-    Status durable = co_await SyncJournal(journal_);
+    Status durable = co_await SyncJournal(journal_, &hold);
     if (!durable.ok()) {
       outcome = StepOutcome{StepStatus::kFailed, std::nullopt, {}, "not started: " + durable.message()};
       JournalBroken();

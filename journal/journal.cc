@@ -19,6 +19,13 @@ namespace {
 // SQLite's default: a commit that leaves the WAL this long checkpoints it.
 constexpr int kWalAutoCheckpointPages = 1000;
 
+// A command that wrote and leaves a WAL this long checkpoints and truncates
+// it when it closes (Close). Every process that opens the journal after the
+// last one closed rebuilds the WAL index from the whole WAL, checksumming
+// every frame (about 4,000 instructions a page): a 1,000-page WAL cost each
+// later command, `runbook show` included, over a millisecond.
+constexpr int kWalTruncateOnClosePages = 256;
+
 // After a busy timeout the writer retries BEGIN this many times before the
 // failure becomes sticky (about a minute with the default busy timeout).
 constexpr int kBusyRetries = 5;
@@ -100,10 +107,13 @@ Status ExplainOpenError(const sqlite::Db& db, Status s) {
   return s;
 }
 
+// NOMUTEX: each connection is used by one thread at a time, under the
+// Journal's own locks (commit_mu_, reader_mu_), so SQLite's per-connection
+// mutex, taken on every API call, is not needed.
 Result<std::unique_ptr<sqlite::Db>> OpenConnection(const std::string& path,
                                                    const OpenOptions& options, bool writer) {
   Result<std::unique_ptr<sqlite::Db>> db =
-      sqlite::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW);
+      sqlite::Db::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX);
   if (!db.ok()) return db.status();
   if (Status s = Configure(**db, options, writer); !s.ok()) return ExplainOpenError(**db, s);
   return db;
@@ -164,30 +174,50 @@ Journal::Journal(std::string path, const OpenOptions& options, bool created,
       writer_db_(std::move(writer_db)),
       statements_(std::move(statements)),
       reader_db_(std::move(reader_db)) {
-  writer_ = std::thread([this] { WriterLoop(); });
+  statements_.EnableSpill(path_, options_.spill_threshold_bytes);
+  writer_db_->SetAutoCheckpoint(kWalAutoCheckpointPages, [this] { return DeferCheckpoint(); });
 }
 
 Journal::~Journal() { (void)Close(); }
 
 Status Journal::Close() {
+  std::thread writer;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return status_;
     closing_ = true;
+    writer.swap(writer_);
   }
   wake_writer_.notify_one();
-  if (!writer_.joinable()) return writer_status();  // closed before
-  writer_.join();
+  if (writer.joinable()) writer.join();  // it commits the whole queue first
+  checkpoint_db_.reset();
+  std::lock_guard<std::mutex> commit(commit_mu_);
+  {
+    // What is left when no writer ran (everything was committed by SyncHere
+    // or nothing at all was written), and spill files of attempts that have
+    // not ended (a run waiting for an approval), synced now.
+    std::vector<WriteOp> ops;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ops.swap(queue_);
+    }
+    CommitOps(ops);
+    Status s = statements_.CloseSpillFiles();
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    if (!s.ok() && status_.ok()) status_ = Prefixed("journal write failed: ", s);
+  }
   // Durability (docs/journal.md): what this journal committed is in the
   // WAL, written but not synced; one fdatasync of the WAL makes it survive a
   // power loss (of a file created by this Open also the database file, which
   // holds its WAL mode). A journal that wrote nothing syncs nothing.
   if (writer_db_->TotalChanges() > 0) {
-    // A WAL that reached the auto-checkpoint length is also cut back to
-    // zero while nobody else uses the file. Otherwise it would only restart
-    // at this connection's next commit: the next process's WAL recovery
-    // forgets what was checkpointed, so a series of one-transaction
-    // commands would grow it (and re-copy all of it) forever.
-    if (writer_db_->wal_frames() >= kWalAutoCheckpointPages)
+    // A long WAL is cut back to zero while nobody else uses the file
+    // (kWalTruncateOnClosePages). Otherwise it would only restart at this
+    // connection's next commit: the next process's WAL recovery forgets
+    // what was checkpointed, so a series of one-transaction commands would
+    // grow it (and re-copy all of it) forever.
+    if (writer_db_->wal_frames() >= kWalTruncateOnClosePages)
       (void)writer_db_->CheckpointAndTruncateWal();
     if (Status s = writer_db_->SyncToDisk(/*database=*/created_); !s.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -219,8 +249,27 @@ void Journal::Enqueue(WriteOp op) {
   bool cut_batch = batching_ && (!std::holds_alternative<OutputChunk>(op) ||
                                  pending_bytes_.load(std::memory_order_relaxed) >= kOutputBatchBytes);
   queue_.push_back(std::move(op));
+  if (holds_ > 0) return;  // the Hold's end wakes the writer if need be
+  StartWriterLocked();
   lock.unlock();
   if (was_empty || cut_batch) wake_writer_.notify_one();
+}
+
+void Journal::StartWriterLocked() {
+  if (!writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });
+}
+
+Journal::Hold::Hold(Journal& journal) : journal_(journal) {
+  std::lock_guard<std::mutex> lock(journal_.mu_);
+  ++journal_.holds_;
+}
+
+Journal::Hold::~Hold() {
+  std::unique_lock<std::mutex> lock(journal_.mu_);
+  if (--journal_.holds_ > 0 || journal_.queue_.empty() || journal_.closing_) return;
+  journal_.StartWriterLocked();
+  lock.unlock();
+  journal_.wake_writer_.notify_one();
 }
 
 void Journal::CreateRun(RunRecord run) {
@@ -257,6 +306,11 @@ void Journal::AppendOutput(OutputChunk chunk) {
     // Backstop for a caller that ignores pending_bytes(): wait for the writer
     // to catch up rather than let the queue grow without bound.
     std::unique_lock<std::mutex> lock(mu_);
+    if (pending_bytes_.load(std::memory_order_relaxed) + n > options_.max_pending_output_bytes &&
+        holds_ == 0 && !closing_) {
+      StartWriterLocked();  // (it is running: the pending bytes were enqueued)
+      wake_writer_.notify_one();
+    }
     output_drained_.wait(lock, [&] {
       size_t pending = pending_bytes_.load(std::memory_order_relaxed);
       return closing_ || pending == 0 || pending + n <= options_.max_pending_output_bytes;
@@ -279,28 +333,82 @@ void Journal::AddApproval(ApprovalRecord approval) {
 void Journal::Sync(std::function<void(Status)> done) { Enqueue(BarrierOp{std::move(done)}); }
 
 Status Journal::SyncBlocking() {
+  if (std::optional<Status> s = SyncHere()) return *s;
   std::promise<Status> promise;
   std::future<Status> result = promise.get_future();
   Sync([&promise](Status s) { promise.set_value(std::move(s)); });
   return result.get();
 }
 
+std::optional<Status> Journal::SyncHere() {
+  std::unique_lock<std::mutex> commit(commit_mu_, std::try_to_lock);
+  if (!commit.owns_lock()) return std::nullopt;  // the writer is committing
+  std::vector<WriteOp> ops;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) return Status::FailedPrecondition("journal " + path_ + " is closed");
+    ops.swap(queue_);
+  }
+  CommitOps(ops);
+  return writer_status();
+}
+
 // --- The writer thread -------------------------------------------------------
 
+bool Journal::DeferCheckpoint() {
+  int state = checkpoint_state_.load();
+  if (state == kCheckpointRunning) return true;
+  if (state == kCheckpointDone) {
+    checkpoint_state_ = kCheckpointIdle;
+    return false;  // the rest, here
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) return false;
+    checkpoint_state_ = kCheckpointRunning;
+    checkpoint_due_ = true;
+    StartWriterLocked();
+  }
+  wake_writer_.notify_one();
+  return true;
+}
+
+void Journal::Checkpoint() {
+  if (!checkpoint_db_) {
+    Result<std::unique_ptr<sqlite::Db>> db =
+        sqlite::Db::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX);
+    if (db.ok()) {
+      (*db)->SetBusyTimeout(options_.busy_timeout_ms);
+      if ((*db)->DisableCheckpointOnClose().ok() && (*db)->Exec("PRAGMA synchronous = NORMAL").ok())
+        checkpoint_db_ = std::move(*db);
+    }
+  }
+  // Failures are ignored, as by SQLite's own auto-checkpoint: the next
+  // commit checkpoints (DeferCheckpoint).
+  if (checkpoint_db_) (void)checkpoint_db_->CheckpointPassive();
+  checkpoint_state_ = kCheckpointDone;
+}
+
 void Journal::WriterLoop() {
-  statements_.EnableSpill(path_, options_.spill_threshold_bytes);
   for (;;) {
-    std::vector<WriteOp> ops;
+    bool checkpoint = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_writer_.wait(lock, [this] { return !queue_.empty() || closing_; });
-      if (queue_.empty()) {
-        // Closing, and everything is written. Spill files of attempts that
-        // have not ended (a run waiting for an approval) are synced now.
-        Status s = statements_.CloseSpillFiles();
-        if (!s.ok() && status_.ok()) status_ = Prefixed("journal write failed: ", s);
-        return;
+      wake_writer_.wait(lock, [this] { return !queue_.empty() || closing_ || checkpoint_due_; });
+      if (checkpoint_due_ && !closing_) {
+        checkpoint_due_ = false;
+        checkpoint = true;
+      } else if (queue_.empty()) {
+        return;  // closing, and everything is written
       }
+    }
+    if (checkpoint) {
+      Checkpoint();
+      continue;
+    }
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (queue_.empty()) continue;  // taken by SyncHere meanwhile
       // Group commit for output: while the queue holds nothing but a little
       // output, wait briefly for more, so that a step printing hundreds of
       // MB (read from its pipe a few KB at a time) costs a few hundred
@@ -314,36 +422,46 @@ void Journal::WriterLoop() {
         });
         batching_ = false;
       }
+    }
+    // Whatever SyncHere has not taken meanwhile.
+    std::lock_guard<std::mutex> commit(commit_mu_);
+    std::vector<WriteOp> ops;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
       ops.swap(queue_);
     }
-    size_t begin = 0;
-    while (begin < ops.size()) {
-      // One transaction: up to the record and byte limits (at least one op).
-      size_t end = begin, bytes = 0;
-      while (end < ops.size() && (end == begin ||
-                                  (end - begin < options_.max_transaction_records &&
-                                   bytes + OutputBytes(ops[end]) <=
-                                       options_.max_transaction_output_bytes))) {
-        bytes += OutputBytes(ops[end]);
-        ++end;
-      }
-      Status outcome = CommitSlice(ops, begin, end);
-      // Release the output first, so that a barrier's callback already sees
-      // pending_bytes() without it.
-      for (size_t i = begin; i < end; ++i) {
-        if (auto* chunk = std::get_if<OutputChunk>(&ops[i])) std::string().swap(chunk->data);
-      }
-      pending_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-      {
-        // Taking the lock orders the notify after a waiter's predicate check.
-        std::lock_guard<std::mutex> lock(mu_);
-      }
-      output_drained_.notify_all();
-      for (size_t i = begin; i < end; ++i) {
-        if (auto* barrier = std::get_if<BarrierOp>(&ops[i])) barrier->done(outcome);
-      }
-      begin = end;
+    CommitOps(ops);
+  }
+}
+
+void Journal::CommitOps(std::vector<WriteOp>& ops) {
+  size_t begin = 0;
+  while (begin < ops.size()) {
+    // One transaction: up to the record and byte limits (at least one op).
+    size_t end = begin, bytes = 0;
+    while (end < ops.size() && (end == begin ||
+                                (end - begin < options_.max_transaction_records &&
+                                 bytes + OutputBytes(ops[end]) <=
+                                     options_.max_transaction_output_bytes))) {
+      bytes += OutputBytes(ops[end]);
+      ++end;
     }
+    Status outcome = CommitSlice(ops, begin, end);
+    // Release the output first, so that a barrier's callback already sees
+    // pending_bytes() without it.
+    for (size_t i = begin; i < end; ++i) {
+      if (auto* chunk = std::get_if<OutputChunk>(&ops[i])) std::string().swap(chunk->data);
+    }
+    pending_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+    {
+      // Taking the lock orders the notify after a waiter's predicate check.
+      std::lock_guard<std::mutex> lock(mu_);
+    }
+    output_drained_.notify_all();
+    for (size_t i = begin; i < end; ++i) {
+      if (auto* barrier = std::get_if<BarrierOp>(&ops[i])) barrier->done(outcome);
+    }
+    begin = end;
   }
 }
 

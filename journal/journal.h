@@ -3,13 +3,16 @@
 // audit evidence and a file format (journal/schema.sql).
 //
 // Writes never block on SQLite. Callers on any thread enqueue records; one
-// writer thread owned by the Journal, with its own connection, drains the
-// queue and applies everything pending in one transaction (group commit,
-// bounded by OpenOptions so that transactions stay short for the other
-// processes sharing the file). Sync() is the durability barrier the engine
-// waits on before acting on a state transition. The first failed write makes
-// the journal refuse all further writes (writer_status(), every Sync reports
-// it): records are never dropped silently.
+// writer thread owned by the Journal (started with the first record), with
+// its own connection, drains the queue and applies everything pending in one
+// transaction (group commit, bounded by OpenOptions so that transactions stay
+// short for the other processes sharing the file). Sync() is the durability
+// barrier the engine waits on before acting on a state transition;
+// SyncHere() is the same barrier committed on the calling thread when the
+// writer is idle, which spares the engine two thread hand-offs per step. The
+// first failed write makes the journal refuse all further writes
+// (writer_status(), every Sync reports it): records are never dropped
+// silently.
 //
 // Reads go through a separate read-only connection guarded by a mutex, usable
 // from any thread; they see committed data only.
@@ -77,7 +80,7 @@ class Journal {
   // Commits everything enqueued, stops the writer thread, makes everything
   // this journal committed durable (one fdatasync of the WAL, docs/journal.md)
   // and returns writer_status() (a failed sync included). Idempotent.
-  // REQUIRES: not called on the writer thread.
+  // REQUIRES: not called on the writer thread, nor by two threads at once.
   Status Close();
 
   const std::string& path() const { return path_; }
@@ -108,14 +111,38 @@ class Journal {
   void AddFinding(FindingRecord finding);
   void AddApproval(ApprovalRecord approval);
 
-  // Durability barrier: `done` runs ON THE WRITER THREAD once everything
-  // enqueued before this call is committed (Status ok) or has failed (the
-  // sticky writer error). It must be quick and must not call SyncBlocking,
+  // Durability barrier: `done` runs once everything enqueued before this
+  // call is committed (Status ok) or has failed (the sticky writer error), on
+  // the thread that committed it: the writer thread, or a thread in
+  // SyncHere(). It must be quick and must not call SyncHere, SyncBlocking,
   // Close or AppendOutput; posting to an event loop is the intended use.
   // (After Close(), `done` runs at once on the calling thread with an error.)
   void Sync(std::function<void(Status)> done);
   // Sync and wait. REQUIRES: not called on the writer thread.
   Status SyncBlocking();
+  // The barrier without the writer thread: when no transaction is in
+  // progress, commits everything enqueued on the calling thread and returns
+  // the outcome (as Sync would report it); nullopt when the writer is in the
+  // middle of one, and then the caller uses Sync(). Commits take about as
+  // long as the writer's (a few tens of microseconds for a step's records).
+  // REQUIRES: not called from a Sync callback.
+  std::optional<Status> SyncHere();
+
+  // While a Hold lives, enqueueing does not wake the writer thread: for
+  // records about to be committed by SyncHere() on the same thread (waking
+  // the writer only to find the queue taken costs both threads a context
+  // switch). Its end wakes the writer if anything is left. Keep it short:
+  // no waiting and no AppendOutput inside.
+  class Hold {
+   public:
+    explicit Hold(Journal& journal);
+    ~Hold();
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    Journal& journal_;
+  };
 
   // Bytes of output enqueued but not yet committed. The engine applies
   // backpressure with it: above a high-water mark (say 32 MiB) it stops
@@ -159,7 +186,24 @@ class Journal {
           std::unique_ptr<sqlite::Db> reader_db, std::vector<std::string> interrupted);
 
   void Enqueue(WriteOp op);
+  // Starts the writer thread if it is not running. REQUIRES: mu_ held.
+  void StartWriterLocked();
   void WriterLoop();
+  // A commit left the WAL past the auto-checkpoint length (called on the
+  // committing thread, inside the commit). The first time, the writer
+  // thread is asked for Checkpoint(), and the commit goes on (true). Commits
+  // go on while that runs, so it cannot copy the frames they add, and SQLite
+  // restarts the WAL only once everything in it is copied; so the first
+  // commit after it checkpoints the rest itself (false), which costs a
+  // fraction of the whole, and the next commit starts the WAL over.
+  bool DeferCheckpoint();
+  // A PASSIVE checkpoint through a connection of its own, on the writer
+  // thread: the engine's commits (SyncHere) go on meanwhile instead of
+  // waiting for the checkpoint's copying and fsyncs. Writer thread only.
+  void Checkpoint();
+  // Applies `ops` in transactions within the OpenOptions limits and answers
+  // the barriers among them. REQUIRES: commit_mu_ held.
+  void CommitOps(std::vector<WriteOp>& ops);
   // Applies ops[begin, end) in one transaction; returns its outcome.
   Status CommitSlice(std::vector<WriteOp>& ops, size_t begin, size_t end);
 
@@ -168,9 +212,16 @@ class Journal {
   const std::vector<std::string> interrupted_;
   const bool created_;  // Open gave an empty file its schema (Close syncs the file too)
 
-  // Writer thread only (after construction).
+  // Whoever commits: the writer thread, SyncHere, Close. Taken before mu_,
+  // and held from taking ops off the queue until they are committed, so
+  // that transactions keep the order of the queue.
+  std::mutex commit_mu_;
+  // Guarded by commit_mu_ (after construction).
   std::unique_ptr<sqlite::Db> writer_db_;
   WriteStatements statements_;
+
+  // Writer thread only: opened at the first Checkpoint().
+  std::unique_ptr<sqlite::Db> checkpoint_db_;
 
   mutable std::mutex mu_;  // guards the fields below
   std::condition_variable wake_writer_;
@@ -178,6 +229,12 @@ class Journal {
   std::vector<WriteOp> queue_;
   Status status_;          // sticky first failure
   bool closing_ = false;
+  bool closed_ = false;
+  int holds_ = 0;          // live Hold objects
+  bool checkpoint_due_ = false;  // DeferCheckpoint asked the writer
+  // DeferCheckpoint's state: kIdle, kRunning (asked, or running), kDone.
+  enum CheckpointState { kCheckpointIdle, kCheckpointRunning, kCheckpointDone };
+  std::atomic<int> checkpoint_state_{kCheckpointIdle};
   bool batching_ = false;  // the writer waits for more output (WriterLoop)
   std::atomic<size_t> pending_bytes_{0};
   std::thread writer_;

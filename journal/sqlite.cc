@@ -140,6 +140,14 @@ std::string Statement::Blob(int column) const {
 // --- Db ----------------------------------------------------------------------
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, int flags) {
+  // Before SQLite initialises (the first open of the process): no memory
+  // statistics, which nothing reads and which cost a global mutex on every
+  // allocation (docs/performance.md). Later calls change nothing.
+  static const bool configured = [] {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   sqlite3* handle = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &handle, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -221,20 +229,28 @@ Status Db::BeginImmediate(int retries) {
                       std::to_string(waited.count()) + " s)");
 }
 
-void Db::SetAutoCheckpoint(int pages) {
+void Db::SetAutoCheckpoint(int pages, std::function<bool()> defer) {
   autocheckpoint_pages_ = pages;
+  defer_checkpoint_ = std::move(defer);
   sqlite3_wal_hook(
       db_,
       [](void* self, sqlite3* db, const char* name, int frames) {
         Db* d = static_cast<Db*>(self);
         d->wal_frames_ = frames;
-        // What sqlite3_wal_autocheckpoint's own hook does; its errors are
-        // ignored there too (the next commit tries again).
-        if (d->autocheckpoint_pages_ > 0 && frames >= d->autocheckpoint_pages_)
+        if (d->autocheckpoint_pages_ > 0 && frames >= d->autocheckpoint_pages_ &&
+            !(d->defer_checkpoint_ && d->defer_checkpoint_())) {
+          // What sqlite3_wal_autocheckpoint's own hook does; its errors are
+          // ignored there too (the next commit tries again).
           (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        }
         return SQLITE_OK;
       },
       this);
+}
+
+Status Db::CheckpointPassive() {
+  int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : Error(rc);
 }
 
 Status Db::CheckpointAndTruncateWal() {

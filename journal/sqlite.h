@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -108,8 +109,15 @@ class Db {
   // SQLite's auto-checkpoint (a PASSIVE checkpoint once a commit leaves the
   // write-ahead log at `pages` frames or more), through a hook that also
   // remembers the log's length after each commit of this connection:
-  // wal_frames(). Replaces any wal hook.
-  void SetAutoCheckpoint(int pages);
+  // wal_frames(). With `defer`, the hook first asks it: true means the
+  // checkpoint is taken care of elsewhere (another connection, another
+  // thread), false that the hook should checkpoint now. It runs inside the
+  // commit and must be quick. Replaces any wal hook.
+  void SetAutoCheckpoint(int pages, std::function<bool()> defer = {});
+  // A PASSIVE checkpoint of whatever the log holds (what the auto-checkpoint
+  // does): copies what no reader still needs into the database, syncing
+  // both; never waits for other connections. Errors: the checkpoint's.
+  Status CheckpointPassive();
   // Frames in the write-ahead log after this connection's latest commit, as
   // counted since SetAutoCheckpoint (0 before any commit).
   int64_t wal_frames() const { return wal_frames_; }
@@ -144,6 +152,7 @@ class Db {
   int last_error_code_ = 0;
   int busy_timeout_ms_ = 0;
   int autocheckpoint_pages_ = 0;
+  std::function<bool()> defer_checkpoint_;
   int64_t wal_frames_ = 0;
 };
 

@@ -3,7 +3,9 @@
 // and a failed write is sticky and reported (never silent loss).
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "journal_test_util.h"
@@ -325,6 +327,70 @@ TEST_F(JournalWriteTest, SyncFiresOnlyAfterEarlierWritesAreVisibleToAReader) {
     EXPECT_EQ(seen[b - 1].first, b);                       // barriers fire in order
     EXPECT_GE(seen[b - 1].second, size_t(250 * b)) << b;   // after their writes
   }
+}
+
+TEST_F(JournalWriteTest, SyncHereCommitsOnTheCallingThreadAndAnswersQueuedBarriers) {
+  auto j = OpenJournal();
+  const std::thread::id caller = std::this_thread::get_id();
+  std::thread::id answered_on;
+  Status answer = Status::Internal("not answered");
+  {
+    Journal::Hold hold(*j);  // the writer stays asleep: SyncHere cannot find it busy
+    j->CreateRun(MakeRun("a1b2c3d4e5f6"));
+    j->AppendEvent(MakeEvent("a1b2c3d4e5f6", "run_started"));
+    j->Sync([&](Status s) {
+      answered_on = std::this_thread::get_id();
+      answer = std::move(s);
+    });
+    j->AppendEvent(MakeEvent("a1b2c3d4e5f6", "after_barrier"));
+    std::optional<Status> s = j->SyncHere();
+    ASSERT_TRUE(s.has_value());
+    EXPECT_TRUE(s->ok()) << s->message();
+  }
+  EXPECT_TRUE(answer.ok()) << answer.message();
+  EXPECT_EQ(answered_on, caller);
+  auto events = j->GetEvents("a1b2c3d4e5f6");
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].kind, "after_barrier");
+  EXPECT_TRUE(j->Close().ok());
+  EXPECT_EQ(j->SyncHere()->code(), Status::Code::kFailedPrecondition);
+}
+
+TEST_F(JournalWriteTest, TheEndOfAHoldWakesTheWriterForWhatIsLeft) {
+  auto j = OpenJournal();
+  {
+    Journal::Hold hold(*j);
+    j->CreateRun(MakeRun("a1b2c3d4e5f6"));
+  }
+  // No barrier: the writer thread commits it on its own.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!j->GetRun("a1b2c3d4e5f6").ok() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(j->GetRun("a1b2c3d4e5f6").ok());
+}
+
+TEST_F(JournalWriteTest, SyncHereGivesWayToTheWriterInTheMiddleOfATransaction) {
+  const std::thread::id test_thread = std::this_thread::get_id();
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> blocked_once{false};
+  OpenOptions options;
+  options.before_commit_for_testing = [&](sqlite::Db&) {
+    if (std::this_thread::get_id() != test_thread && !blocked_once.exchange(true)) {
+      entered.set_value();
+      released.wait();
+    }
+    return Status::Ok();
+  };
+  auto j = OpenJournal(options);
+  j->CreateRun(MakeRun("a1b2c3d4e5f6"));  // wakes the writer, which stops before COMMIT
+  entered.get_future().wait();
+  j->AppendEvent(MakeEvent("a1b2c3d4e5f6", "queued"));
+  EXPECT_FALSE(j->SyncHere().has_value());
+  release.set_value();
+  EXPECT_TRUE(j->SyncBlocking().ok());
+  EXPECT_EQ(j->GetEvents("a1b2c3d4e5f6")->size(), 1u);
 }
 
 TEST_F(JournalWriteTest, CloseCommitsEverythingStillQueued) {

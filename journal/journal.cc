@@ -122,7 +122,8 @@ Result<std::unique_ptr<sqlite::Db>> OpenConnection(const std::string& path,
 }  // namespace
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const OpenOptions& options) {
-  if (Status s = CreateJournalFile(path); !s.ok()) return s;
+  bool created_file = false;  // a new, empty journal: the schema, no rows
+  if (Status s = CreateJournalFile(path, &created_file); !s.ok()) return s;
   Result<std::unique_ptr<sqlite::Db>> writer = OpenConnection(path, options, /*writer=*/true);
   if (!writer.ok()) return writer.status();
   sqlite::Db& db = **writer;
@@ -131,18 +132,19 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const Op
   // opened without ever taking the write lock.
   Result<int64_t> version = ReadJournalVersion(db);
   if (!version.ok()) return ExplainOpenError(db, version.status());
-  // A new, empty file has nothing to lose yet: no fsyncs while it gets its
-  // WAL mode and schema. Close() makes the file durable with the first
+  // A new file has nothing to lose yet. CreateJournalFile wrote it complete
+  // (its schema and WAL mode); one an older runbook created empty gets them
+  // now, without fsyncs. Close() makes the file durable with the first
   // records written to it.
-  const bool created = *version == 0;
-  if (created) {
+  const bool created = created_file || *version == 0;
+  if (*version == 0) {
     if (Status s = db.Exec("PRAGMA synchronous = OFF"); !s.ok()) return ExplainOpenError(db, s);
   }
   if (Status s = EnableWal(db, options.busy_timeout_ms); !s.ok()) return ExplainOpenError(db, s);
   if (*version != kSchemaVersion) {
     if (Status s = MigrateToCurrent(db); !s.ok()) return ExplainOpenError(db, s);
   }
-  if (created) {
+  if (*version == 0) {
     if (Status s = db.Exec("PRAGMA synchronous = NORMAL"); !s.ok()) return ExplainOpenError(db, s);
   }
 

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "journal/schema_sql.h"  // generated from journal/schema.sql
+
 namespace runbook::journal {
 
 namespace {
@@ -209,6 +211,11 @@ Result<int64_t> ReadVersionChecked(sqlite::Db& db) {
 Status MigrateInTransaction(sqlite::Db& db) {
   Result<int64_t> version = JournalVersion(db);
   if (!version.ok()) return version.status();
+  // A new file gets the current schema in one script (it sets user_version
+  // and application_id too): running the migrations one by one re-parses the
+  // whole schema after each ALTER TABLE, a third of a new journal's start-up
+  // (docs/performance.md). journal_tests check that both give one schema.
+  if (*version == 0) return db.Exec(kSchemaSql);
   Result<int64_t> app = db.QueryInt("PRAGMA application_id");
   if (!app.ok()) return app.status();
   for (const Migration& m : kMigrations) {

@@ -62,23 +62,84 @@ std::string DefaultJournalPath() {
   return state + "/runbook/journal.db";
 }
 
-Status CreateJournalFile(const std::string& path) {
-  if (path.empty()) return Status::InvalidArgument("journal path is empty");
-  struct stat st;
-  if (lstat(path.c_str(), &st) == 0) {
-    if (S_ISLNK(st.st_mode)) return Status::FailedPrecondition("journal path is a symbolic link: " + path);
-    if (!S_ISREG(st.st_mode))
-      return Status::FailedPrecondition(path + " is not a runbook journal (not a regular file)");
+namespace {
+
+// The checks on an existing `path`: a regular file, not a symbolic link.
+Status CheckCreatedOrExisting(const std::string& path, const struct stat& st) {
+  if (S_ISLNK(st.st_mode)) return Status::FailedPrecondition("journal path is a symbolic link: " + path);
+  if (!S_ISREG(st.st_mode)) return Status::FailedPrecondition(path + " is not a runbook journal (not a regular file)");
+  return Status::Ok();
+}
+
+bool WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Writes the empty journal to a file without a name in `path`'s directory
+// (O_TMPFILE), or where that is not supported under a temporary name, and
+// links it to `path`. Ok with *created = false when `path` appeared meanwhile.
+Status LinkNewJournal(const std::string& path, bool use_tmpfile, bool* created) {
+  size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  std::string temp;
+  int fd = use_tmpfile ? open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600) : -1;
+  if (fd < 0) {
+    use_tmpfile = false;
+    temp = path + ".new-" + std::to_string(getpid());
+    unlink(temp.c_str());  // a leftover of a process with our pid, killed here
+    fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::IoError("cannot open journal " + path + ": " + Errno());
+  }
+  auto fail = [&](const std::string& what) {
+    Status s = Status::IoError(what + " " + path + ": " + Errno());
+    close(fd);
+    if (!temp.empty()) unlink(temp.c_str());
+    return s;
+  };
+  if (!WriteAll(fd, EmptyJournalImage())) return fail("cannot create journal");
+  int rc;
+  if (use_tmpfile) {
+    // linkat(AT_EMPTY_PATH) needs a capability; the /proc link does not.
+    std::string self = "/proc/self/fd/" + std::to_string(fd);
+    rc = linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+  } else {
+    rc = link(temp.c_str(), path.c_str());
+  }
+  int e = errno;
+  close(fd);
+  if (!temp.empty()) unlink(temp.c_str());
+  if (rc == 0) {
+    *created = true;
     return Status::Ok();
   }
+  if (e == EEXIST) return Status::Ok();  // another process was first: theirs is used
+  // No /proc: the same with a temporary name.
+  if (use_tmpfile && e == ENOENT) return LinkNewJournal(path, false, created);
+  errno = e;
+  return Status::IoError("cannot create journal " + path + ": " + Errno());
+}
+
+}  // namespace
+
+Status CreateJournalFile(const std::string& path, bool* created) {
+  bool made = false;
+  if (created) *created = false;
+  if (path.empty()) return Status::InvalidArgument("journal path is empty");
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) return CheckCreatedOrExisting(path, st);
   if (Status s = MakeParentDirs(path); !s.ok()) return s;
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == ELOOP) return Status::FailedPrecondition("journal path is a symbolic link: " + path);
-    return Status::IoError("cannot open journal " + path + ": " + Errno());
-  }
-  close(fd);
-  return Status::Ok();
+  if (Status s = LinkNewJournal(path, /*use_tmpfile=*/true, &made); !s.ok()) return s;
+  if (created) *created = made;
+  if (made) return Status::Ok();
+  // Someone else's file, created meanwhile: check it like any other.
+  if (lstat(path.c_str(), &st) != 0) return Status::IoError("cannot open journal " + path + ": " + Errno());
+  return CheckCreatedOrExisting(path, st);
 }
 
 Status CheckExistingJournalFile(const std::string& path) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "engine/status.h"
 
@@ -15,12 +16,21 @@ namespace runbook::journal {
 std::string DefaultJournalPath();
 
 // Makes sure `path` is a regular file we may open: creates the missing parent
-// directories with mode 0700 and the file with mode 0600 (open(2) with
-// O_CREAT|O_NOFOLLOW). Errors:
+// directories with mode 0700 and a missing file with mode 0600, as a complete
+// empty journal (EmptyJournalImage). The file appears whole or not at all: it
+// is written under no name (O_TMPFILE) or a temporary one, then linked to
+// `path`, which never replaces a file (when another process created it
+// first, that one is used). `created`, if given, says whether this call
+// created it. Never through a symbolic link. Errors:
 //   "journal path is a symbolic link: PATH"
 //   "PATH is not a runbook journal (not a regular file)"
-//   "cannot create directory DIR: <strerror>", "cannot open journal PATH: <strerror>"
-Status CreateJournalFile(const std::string& path);
+//   "cannot create directory DIR: <strerror>", "cannot open journal PATH: <strerror>",
+//   "cannot create journal PATH: <strerror>"
+Status CreateJournalFile(const std::string& path, bool* created = nullptr);
+
+// The file of a new, empty journal: the current schema (journal/schema.sql),
+// WAL mode, no rows. Generated at build time by journal/gen/make_empty_journal.cc.
+std::string_view EmptyJournalImage();
 
 // For commands that read or maintain an existing journal without creating it
 // (verify, prune): `path` must exist, be a regular file reached without a

@@ -1,9 +1,10 @@
 -- The runbook journal, schema version 3: the complete schema a journal has
 -- once every migration in journal/migrations.cc has run. This file is the
--- reference for readers of the format (docs/journal.md explains each column);
--- the binary embeds the migrations, and journal_tests checks that executing
--- this file and running the migrations give the same tables, columns,
--- constraints and indexes.
+-- reference for readers of the format (docs/journal.md explains each column)
+-- and the script that gives a new journal its schema (the build embeds it;
+-- older journals are upgraded by the migrations). journal_tests checks that
+-- executing this file and running the migrations give the same tables,
+-- columns, constraints and indexes.
 --
 -- Conventions: timestamps are INTEGER microseconds since the Unix epoch (UTC);
 -- *_json columns hold JSON text; ids of runs are 12 lowercase hex characters;

@@ -5,12 +5,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "journal/migrations.h"
 #include "journal/path.h"
@@ -66,6 +69,57 @@ TEST_F(JournalOpenTest, FreshJournalIsMigratedToTheCurrentVersionInWalMode) {
     ASSERT_TRUE(*st->Step());
     EXPECT_EQ(st->Int(0), 1) << table;
   }
+}
+
+TEST_F(JournalOpenTest, ANewJournalIsWrittenWholeAndLeavesNoTemporaryFile) {
+  bool created = false;
+  ASSERT_TRUE(CreateJournalFile(path_, &created).ok());
+  EXPECT_TRUE(created);
+  EXPECT_EQ(ModeOf(path_), 0600u);
+  {
+    // Complete before anyone opened it: the image of the current schema.
+    auto raw = sqlite::Db::Open(path_, SQLITE_OPEN_READONLY);
+    ASSERT_TRUE(raw.ok());
+    EXPECT_EQ(*(*raw)->QueryInt("PRAGMA user_version"), kSchemaVersion);
+    EXPECT_EQ(*(*raw)->QueryInt("PRAGMA application_id"), kApplicationId);
+    EXPECT_EQ(*(*raw)->QueryText("PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(*(*raw)->QueryInt("SELECT count(*) FROM runs"), 0);
+  }
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    std::string name = e.path().filename().string();
+    EXPECT_TRUE(name == "journal.db" || name == "journal.db-wal" || name == "journal.db-shm") << name;
+  }
+  // A second call finds it and creates nothing.
+  ASSERT_TRUE(CreateJournalFile(path_, &created).ok());
+  EXPECT_FALSE(created);
+  auto j = OpenJournal();
+  ASSERT_TRUE(j);
+  j->CreateRun(MakeRun("aaaaaaaaaaaa"));
+  ASSERT_TRUE(j->Close().ok());
+  EXPECT_EQ(j->ListRuns({})->size(), 1u);
+}
+
+TEST_F(JournalOpenTest, ThreadsCreatingOneJournalAtOnceAgreeOnOneFile) {
+  for (int round = 0; round < 20; ++round) {
+    const std::string path = dir_ + "/race-" + std::to_string(round) + ".db";
+    std::vector<std::thread> threads;
+    std::atomic<int> creators{0}, failures{0};
+    for (int t = 0; t < 6; ++t) {
+      threads.emplace_back([&] {
+        bool created = false;
+        if (!CreateJournalFile(path, &created).ok()) ++failures;
+        if (created) ++creators;
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0) << round;
+    EXPECT_EQ(creators.load(), 1) << round;
+    auto j = Journal::Open(path);
+    ASSERT_TRUE(j.ok()) << j.status().message();
+  }
+  // Only the journals: no temporary file was left behind.
+  for (const auto& e : std::filesystem::directory_iterator(dir_))
+    EXPECT_EQ(e.path().filename().string().rfind("race-", 0), 0u) << e.path();
 }
 
 TEST_F(JournalOpenTest, ReopeningKeepsEverythingAndMigratesNothing) {
@@ -203,18 +257,47 @@ std::string NormalizedSchema(sqlite::Db& db) {
 }
 
 TEST_F(JournalOpenTest, SchemaSqlIsExactlyWhatTheMigrationsBuild) {
+  // A new journal gets schema.sql in one script; a journal an older runbook
+  // created gets the migrations one by one. Both must end up the same.
   ASSERT_TRUE(OpenJournal());
   std::string schema = ReadFile(std::string(RUNBOOK_SOURCE_DIR) + "/journal/schema.sql");
   ASSERT_FALSE(schema.empty());
   std::string reference_path = dir_ + "/reference.db";
   auto reference = sqlite::Db::Open(reference_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   ASSERT_TRUE(reference.ok());
-  ASSERT_TRUE((*reference)->Exec(schema).ok());
+  for (const Migration& m : Migrations()) {
+    ASSERT_TRUE((*reference)->Exec(m.sql).ok()) << m.version;
+    ASSERT_TRUE((*reference)->Exec("PRAGMA user_version = " + std::to_string(m.version)).ok());
+  }
+  ASSERT_TRUE((*reference)->Exec("PRAGMA application_id = " + std::to_string(kApplicationId)).ok());
   std::string expected = NormalizedSchema(**reference);
   EXPECT_NE(expected.find("table runs runs: CREATE TABLE runs(id TEXT PRIMARY KEY NOT NULL,"),
             std::string::npos)
       << expected;
-  EXPECT_EQ(NormalizedSchema(*RawDb()), expected);
+  EXPECT_NE(expected.find("user_version " + std::to_string(kSchemaVersion)), std::string::npos) << expected;
+  EXPECT_EQ(NormalizedSchema(*RawDb()), expected);  // the new journal
+
+  // And the file itself, as a reader of the format would run it.
+  std::string from_file_path = dir_ + "/from_file.db";
+  auto from_file = sqlite::Db::Open(from_file_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  ASSERT_TRUE(from_file.ok());
+  ASSERT_TRUE((*from_file)->Exec(schema).ok());
+  EXPECT_EQ(NormalizedSchema(**from_file), expected);
+}
+
+void WriteVersion1Journal(const std::string& path);  // below
+
+TEST_F(JournalOpenTest, AVersion1JournalIsMigratedToTheSchemaOfANewOne) {
+  std::string old_path = dir_ + "/old.db";
+  WriteVersion1Journal(old_path);
+  auto old_journal = Journal::Open(old_path);
+  ASSERT_TRUE(old_journal.ok()) << old_journal.status().message();
+  (*old_journal)->CreateRun(MakeRun("a1b2c3d4e5f6"));
+  ASSERT_TRUE((*old_journal)->Close().ok());
+  ASSERT_TRUE(OpenJournal());
+  auto migrated = sqlite::Db::Open(old_path, SQLITE_OPEN_READONLY);
+  ASSERT_TRUE(migrated.ok());
+  EXPECT_EQ(NormalizedSchema(**migrated), NormalizedSchema(*RawDb()));
 }
 
 TEST_F(JournalOpenTest, MigrationsAreNumberedInOrder) {

@@ -134,7 +134,7 @@ Result<int64_t> ParseTimeArg(const std::string& text) {
   return secs * 1000000;
 }
 
-void BuildApp(CLI::App& app, CliEnv& env) {
+void BuildApp(CLI::App& app, CliEnv& env, std::span<char* const> args) {
   app.description("runbook — run operational procedures written as YAML, and keep the evidence.");
   app.require_subcommand(1);
   app.fallthrough();
@@ -149,22 +149,46 @@ void BuildApp(CLI::App& app, CliEnv& env) {
   app.add_flag("-v,--verbose", g.verbose, "Debug diagnostics of the engine on stderr");
   app.add_flag("--no-color", g.no_color, "No colours (also when NO_COLOR is set)");
   app.set_version_flag("--version", std::string("runbook ") + RUNBOOK_VERSION);
-  RegisterList(app, env);
-  RegisterValidate(app, env);
-  RegisterPlan(app, env);
-  RegisterGraph(app, env);
-  RegisterCron(app, env);
-  RegisterRun(app, env);
-  RegisterHistory(app, env);
-  RegisterOperator(app, env);
-  RegisterJournal(app, env);
-  RegisterStats(app, env);
-  RegisterSchedule(app, env);
+  // In the order of `runbook --help`; each with the subcommands it adds.
+  struct Command {
+    std::initializer_list<std::string_view> names;
+    void (*add)(CLI::App&, CliEnv&);
+  };
+  static const Command kCommands[] = {
+      {{"list"}, RegisterList},
+      {{"validate"}, RegisterValidate},
+      {{"plan"}, RegisterPlan},
+      {{"graph"}, RegisterGraph},
+      {{"cron"}, RegisterCron},
+      {{"run"}, RegisterRun},
+      {{"runs", "show", "logs"}, RegisterHistory},
+      {{"approve", "resume", "cancel", "note"}, RegisterOperator},
+      {{"journal"}, RegisterJournal},
+      {{"stats"}, RegisterStats},
+      {{"schedule"}, RegisterSchedule},
+  };
+  // Any argument equal to a name counts (it may also be an option's value:
+  // building one command too many changes nothing).
+  auto named = [&args](const Command& c) {
+    for (const char* a : args)
+      for (std::string_view n : c.names)
+        if (a != nullptr && n == a) return true;
+    return false;
+  };
+  // Help lists every command, wherever the flag is.
+  bool any = false, help = false;
+  for (const char* a : args) {
+    std::string_view arg = a != nullptr ? a : "";
+    help = help || arg == "-h" || arg == "--help" || arg == "--help-all";
+  }
+  for (const Command& c : kCommands) any = any || (!help && named(c));
+  for (const Command& c : kCommands)
+    if (!any || named(c)) c.add(app, env);
 }
 
 int RunCli(int argc, char** argv, CliEnv& env) {
   CLI::App app{"runbook", "runbook"};
-  BuildApp(app, env);
+  BuildApp(app, env, std::span<char* const>(argv + (argc > 0 ? 1 : 0), argc > 0 ? argc - 1 : 0));
   // The engine's own diagnostics go to stderr through spdlog, never into
   // step output; -v shows debug detail.
   app.parse_complete_callback([&env] {

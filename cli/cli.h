@@ -9,6 +9,7 @@
 #include <boost/json/object.hpp>
 #include <iosfwd>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "engine/catalog.h"
@@ -87,9 +88,12 @@ void RegisterSchedule(CLI::App& app, CliEnv& env);  // the scheduler daemon
 // an offset) -> microseconds since the epoch.
 Result<int64_t> ParseTimeArg(const std::string& text);
 
-// Builds the whole command line on `app` (global options and every
-// subcommand), as main.cc does. Exposed for tests.
-void BuildApp(CLI::App& app, CliEnv& env);
+// Builds the command line on `app`: the global options and every
+// subcommand, or, when `args` (argv without the program name) name any
+// subcommand, only the subcommands named there (building all of them is a
+// fifth of a one-step run's own instructions; a subcommand's options and help
+// are the same either way). Exposed for tests.
+void BuildApp(CLI::App& app, CliEnv& env, std::span<char* const> args = {});
 // Parses argv and runs the chosen subcommand; returns the exit code.
 int RunCli(int argc, char** argv, CliEnv& env);
 

@@ -1,5 +1,7 @@
 #include "engine/values.h"
 
+#include <date/date.h>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -96,14 +98,17 @@ std::string IsoUtc(std::chrono::system_clock::time_point t) {
 std::string IsoUtcMicros(int64_t us) {
   // Floor division: a time before 1970 still prints its own second.
   int64_t ms = us / 1000 - (us % 1000 < 0 ? 1 : 0);
-  int64_t secs64 = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
-  time_t secs = static_cast<time_t>(secs64);
-  int millis = static_cast<int>(ms - secs64 * 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
+  // The civil calendar by arithmetic (date.h), not gmtime_r: glibc's reads
+  // and parses /etc/localtime on its first call, even for UTC.
+  const date::sys_time<std::chrono::milliseconds> t{std::chrono::milliseconds(ms)};
+  const date::sys_days day = date::floor<date::days>(t);
+  const date::year_month_day ymd(day);
+  const date::hh_mm_ss<std::chrono::milliseconds> hms(t - day);
   char buf[64];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-           tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+           static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+           static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+           static_cast<int>(hms.subseconds().count()));
   return buf;
 }
 

@@ -46,15 +46,20 @@ std::string HostName() {
 }
 
 std::string UserName() {
-  long size = sysconf(_SC_GETPW_R_SIZE_MAX);
-  std::vector<char> buf(size > 0 ? size : 16384);
-  passwd pw;
-  passwd* result = nullptr;
-  if (getpwuid_r(geteuid(), &pw, buf.data(), buf.size(), &result) == 0 && result &&
-      result->pw_name && *result->pw_name)
-    return result->pw_name;
-  if (const char* user = std::getenv("USER"); user && *user) return user;
-  return std::to_string(geteuid());
+  // Looked up once per process (a passwd lookup reads nsswitch.conf and
+  // /etc/passwd; a run needs the name several times).
+  static const std::string name = [] {
+    long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+    std::vector<char> buf(size > 0 ? size : 16384);
+    passwd pw;
+    passwd* result = nullptr;
+    if (getpwuid_r(geteuid(), &pw, buf.data(), buf.size(), &result) == 0 && result && result->pw_name &&
+        *result->pw_name)
+      return std::string(result->pw_name);
+    if (const char* user = std::getenv("USER"); user && *user) return std::string(user);
+    return std::to_string(geteuid());
+  }();
+  return name;
 }
 
 std::string LocalActor() { return UserName() + "@" + HostName(); }

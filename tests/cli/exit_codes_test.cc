@@ -159,5 +159,44 @@ TEST(CliDryRun, PrintsThePlanAndCreatesNoRun) {
   EXPECT_EQ(RunCount(box), 0u) << "--dry-run created a run";
 }
 
+// The command line is built only for the commands named in the arguments
+// (start-up time); help and errors must not notice.
+TEST(CliUsage, HelpListsEveryCommandAndEachCommandItsOwnOptions) {
+  CliSandbox box;
+  Outcome top = box.Run({"--help"});
+  EXPECT_EQ(top.exit_code, 0) << top.Describe();
+  for (const char* command : {"list", "validate", "plan", "graph", "cron", "run", "runs", "show", "logs", "approve",
+                              "resume", "cancel", "note", "journal", "stats", "schedule"})
+    EXPECT_NE(top.out.find(std::string("\n  ") + command + " "), std::string::npos)
+        << command << " missing from\n" << top.out;
+  Outcome run_help = box.Run({"run", "--help"});
+  EXPECT_EQ(run_help.exit_code, 0) << run_help.Describe();
+  EXPECT_NE(run_help.out.find("--max-parallel"), std::string::npos) << run_help.out;
+  Outcome journal_help = box.Run({"--help", "journal"});  // the flag first
+  EXPECT_EQ(journal_help.exit_code, 0) << journal_help.Describe();
+  for (const char* sub : {"verify", "export", "prune"})
+    EXPECT_NE(journal_help.out.find(sub), std::string::npos) << sub << " missing from\n" << journal_help.out;
+}
+
+TEST(CliUsage, UnknownCommandsAndOptionsAreUsageErrors) {
+  CliSandbox box;
+  Outcome unknown = box.Run({"rn", "x.yaml"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.Describe();
+  EXPECT_NE(unknown.err.find("runbook --help"), std::string::npos) << unknown.err;
+  Outcome bad_option = box.Run({"runs", "--no-such-option"});
+  EXPECT_EQ(bad_option.exit_code, 2) << bad_option.Describe();
+  EXPECT_NE(bad_option.err.find("--no-such-option"), std::string::npos) << bad_option.err;
+}
+
+TEST(CliUsage, AnOptionValueThatIsACommandNameChangesNothing) {
+  CliSandbox box;
+  std::string rb = box.WriteRunbook("ok", "name: ok\nsteps:\n  - {id: a, run: echo a}\n");
+  ASSERT_EQ(box.Run({"run", rb}).exit_code, 0);
+  // A runbook directory called "show" (`runs` reads none); the command is `runs`.
+  Outcome o = box.Run({"--runbooks", "show", "--json", "runs"});
+  EXPECT_EQ(o.exit_code, 0) << o.Describe();
+  EXPECT_NE(o.out.find("\"ok\""), std::string::npos) << o.out;
+}
+
 }  // namespace
 }  // namespace runbook::clitest

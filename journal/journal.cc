@@ -195,9 +195,10 @@ Status Journal::Close() {
   checkpoint_db_.reset();
   std::lock_guard<std::mutex> commit(commit_mu_);
   {
-    // What is left when no writer ran (everything was committed by SyncHere
-    // or nothing at all was written), and spill files of attempts that have
-    // not ended (a run waiting for an approval), synced now.
+    // Whatever is still queued (the writer thread, if it ever started,
+    // committed everything before it stopped; without it, records no barrier
+    // followed may be left), and spill files of attempts that have not ended
+    // (a run waiting for an approval), synced now.
     std::vector<WriteOp> ops;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -310,7 +311,7 @@ void Journal::AppendOutput(OutputChunk chunk) {
     std::unique_lock<std::mutex> lock(mu_);
     if (pending_bytes_.load(std::memory_order_relaxed) + n > options_.max_pending_output_bytes &&
         holds_ == 0 && !closing_) {
-      StartWriterLocked();  // (it is running: the pending bytes were enqueued)
+      StartWriterLocked();  // normally running already (output wakes it), unless enqueued under a Hold
       wake_writer_.notify_one();
     }
     output_drained_.wait(lock, [&] {

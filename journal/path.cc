@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -65,7 +66,7 @@ std::string DefaultJournalPath() {
 namespace {
 
 // The checks on an existing `path`: a regular file, not a symbolic link.
-Status CheckCreatedOrExisting(const std::string& path, const struct stat& st) {
+Status CheckFileType(const std::string& path, const struct stat& st) {
   if (S_ISLNK(st.st_mode)) return Status::FailedPrecondition("journal path is a symbolic link: " + path);
   if (!S_ISREG(st.st_mode)) return Status::FailedPrecondition(path + " is not a runbook journal (not a regular file)");
   return Status::Ok();
@@ -91,8 +92,10 @@ Status LinkNewJournal(const std::string& path, bool use_tmpfile, bool* created) 
   int fd = use_tmpfile ? open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600) : -1;
   if (fd < 0) {
     use_tmpfile = false;
-    temp = path + ".new-" + std::to_string(getpid());
-    unlink(temp.c_str());  // a leftover of a process with our pid, killed here
+    // Unique among processes (pid) and attempts (clock); O_EXCL refuses the
+    // rest. Left behind only if this process is killed in the next lines.
+    temp = path + ".new-" + std::to_string(getpid()) + "-" +
+           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
     fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return Status::IoError("cannot open journal " + path + ": " + Errno());
   }
@@ -132,14 +135,14 @@ Status CreateJournalFile(const std::string& path, bool* created) {
   if (created) *created = false;
   if (path.empty()) return Status::InvalidArgument("journal path is empty");
   struct stat st;
-  if (lstat(path.c_str(), &st) == 0) return CheckCreatedOrExisting(path, st);
+  if (lstat(path.c_str(), &st) == 0) return CheckFileType(path, st);
   if (Status s = MakeParentDirs(path); !s.ok()) return s;
   if (Status s = LinkNewJournal(path, /*use_tmpfile=*/true, &made); !s.ok()) return s;
   if (created) *created = made;
   if (made) return Status::Ok();
   // Someone else's file, created meanwhile: check it like any other.
   if (lstat(path.c_str(), &st) != 0) return Status::IoError("cannot open journal " + path + ": " + Errno());
-  return CheckCreatedOrExisting(path, st);
+  return CheckFileType(path, st);
 }
 
 Status CheckExistingJournalFile(const std::string& path) {

@@ -43,7 +43,7 @@ SIZES = {
                   ansible=[2, 4], floor=20),
 }
 # Rounds per workload when --rounds is not given (slow workloads get fewer).
-ROUNDS = {"full": dict(default=3, slow=2, startup=15), "quick": dict(default=3, slow=2, startup=15),
+ROUNDS = {"full": dict(default=5, slow=2, startup=15), "quick": dict(default=3, slow=2, startup=15),
           "smoke": dict(default=1, slow=1, startup=2)}
 
 

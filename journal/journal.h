@@ -3,8 +3,8 @@
 // audit evidence and a file format (journal/schema.sql).
 //
 // Writes never block on SQLite. Callers on any thread enqueue records; one
-// writer thread owned by the Journal (started with the first record), with
-// its own connection, drains the queue and applies everything pending in one
+// writer thread owned by the Journal (started by the first record enqueued
+// outside a Hold), with its own connection, drains the queue and applies everything pending in one
 // transaction (group commit, bounded by OpenOptions so that transactions stay
 // short for the other processes sharing the file). Sync() is the durability
 // barrier the engine waits on before acting on a state transition;

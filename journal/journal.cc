@@ -360,7 +360,7 @@ std::optional<Status> Journal::SyncHere() {
 
 bool Journal::DeferCheckpoint() {
   int state = checkpoint_state_.load();
-  if (state == kCheckpointRunning) return true;
+  if (state == kCheckpointAsked || state == kCheckpointRunning) return true;
   if (state == kCheckpointDone) {
     checkpoint_state_ = kCheckpointIdle;
     return false;  // the rest, here
@@ -368,8 +368,7 @@ bool Journal::DeferCheckpoint() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) return false;
-    checkpoint_state_ = kCheckpointRunning;
-    checkpoint_due_ = true;
+    checkpoint_state_ = kCheckpointAsked;
     StartWriterLocked();
   }
   wake_writer_.notify_one();
@@ -397,27 +396,20 @@ void Journal::WriterLoop() {
     bool checkpoint = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_writer_.wait(lock, [this] { return !queue_.empty() || closing_ || checkpoint_due_; });
-      if (checkpoint_due_ && !closing_) {
-        checkpoint_due_ = false;
+      auto asked = [this] { return checkpoint_state_.load() == kCheckpointAsked; };
+      wake_writer_.wait(lock, [&] { return !queue_.empty() || closing_ || asked(); });
+      if (asked() && !closing_) {
+        checkpoint_state_ = kCheckpointRunning;
         checkpoint = true;
       } else if (queue_.empty()) {
         return;  // closing, and everything is written
-      }
-    }
-    if (checkpoint) {
-      Checkpoint();
-      continue;
-    }
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (queue_.empty()) continue;  // taken by SyncHere meanwhile
-      // Group commit for output: while the queue holds nothing but a little
-      // output, wait briefly for more, so that a step printing hundreds of
-      // MB (read from its pipe a few KB at a time) costs a few hundred
-      // transactions, not one per read. Any other record (an attempt, an
-      // event, a barrier) ends the wait at once, so barriers are not slowed.
-      if (OnlyOutput(queue_) && pending_bytes_.load(std::memory_order_relaxed) < kOutputBatchBytes) {
+      } else if (OnlyOutput(queue_) && pending_bytes_.load(std::memory_order_relaxed) < kOutputBatchBytes) {
+        // Group commit for output: while the queue holds nothing but a
+        // little output, wait briefly for more, so that a step printing
+        // hundreds of MB (read from its pipe a few KB at a time) costs a few
+        // hundred transactions, not one per read. Any other record (an
+        // attempt, an event, a barrier) ends the wait at once, so barriers
+        // are not slowed.
         batching_ = true;
         wake_writer_.wait_for(lock, kOutputBatchWait, [this] {
           return closing_ || !OnlyOutput(queue_) ||
@@ -426,7 +418,11 @@ void Journal::WriterLoop() {
         batching_ = false;
       }
     }
-    // Whatever SyncHere has not taken meanwhile.
+    if (checkpoint) {
+      Checkpoint();
+      continue;
+    }
+    // Whatever SyncHere has not taken meanwhile (possibly nothing).
     std::lock_guard<std::mutex> commit(commit_mu_);
     std::vector<WriteOp> ops;
     {

@@ -231,9 +231,10 @@ class Journal {
   bool closing_ = false;
   bool closed_ = false;
   int holds_ = 0;          // live Hold objects
-  bool checkpoint_due_ = false;  // DeferCheckpoint asked the writer
-  // DeferCheckpoint's state: kIdle, kRunning (asked, or running), kDone.
-  enum CheckpointState { kCheckpointIdle, kCheckpointRunning, kCheckpointDone };
+  // The background checkpoint (DeferCheckpoint, Checkpoint): asked of the
+  // writer, running, done. Set to kCheckpointAsked under mu_ (the writer's
+  // wait predicate reads it); atomic for DeferCheckpoint's other reads.
+  enum CheckpointState { kCheckpointIdle, kCheckpointAsked, kCheckpointRunning, kCheckpointDone };
   std::atomic<int> checkpoint_state_{kCheckpointIdle};
   bool batching_ = false;  // the writer waits for more output (WriterLoop)
   std::atomic<size_t> pending_bytes_{0};

@@ -342,20 +342,26 @@ TEST_F(JournalOpenTest, CurrentJournalWithLiveRunsOpensWhileAnotherProcessHoldsT
   ASSERT_TRUE(holder->Exec("ROLLBACK").ok());
 }
 
-TEST_F(JournalOpenTest, MigratingRetriesTheWriteLockPastOneBusyTimeout) {
-  WriteVersion1Journal(path_);
-  auto holder = RawDb();
-  ASSERT_TRUE(holder->Exec("BEGIN IMMEDIATE").ok());
-  // The other process keeps the lock for longer than one busy timeout but
-  // well within the retries (six attempts of 300 ms).
+// Journal::Open with a 300 ms busy timeout while `holder` (another process)
+// keeps the write lock for 700 ms: longer than one busy timeout, well within
+// the retries (six attempts of 300 ms).
+Result<std::unique_ptr<Journal>> OpenWhileLockedFor700Ms(const std::string& path, sqlite::Db& holder) {
+  EXPECT_TRUE(holder.Exec("BEGIN IMMEDIATE").ok());
   std::thread release([&holder] {
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
-    EXPECT_TRUE(holder->Exec("ROLLBACK").ok());
+    EXPECT_TRUE(holder.Exec("ROLLBACK").ok());
   });
   OpenOptions options;
   options.busy_timeout_ms = 300;
-  auto j = Journal::Open(path_, options);
+  auto j = Journal::Open(path, options);
   release.join();
+  return j;
+}
+
+TEST_F(JournalOpenTest, MigratingRetriesTheWriteLockPastOneBusyTimeout) {
+  WriteVersion1Journal(path_);
+  auto holder = RawDb();
+  auto j = OpenWhileLockedFor700Ms(path_, *holder);
   ASSERT_TRUE(j.ok()) << j.status().message();
   EXPECT_EQ(*RawDb()->QueryInt("PRAGMA user_version"), kSchemaVersion);
 }
@@ -388,15 +394,7 @@ TEST_F(JournalOpenTest, StaleRunIsMarkedOnceTheWriteLockFreesUp) {
     ASSERT_TRUE(j->Close().ok());
   }
   auto holder = RawDb();
-  ASSERT_TRUE(holder->Exec("BEGIN IMMEDIATE").ok());
-  std::thread release([&holder] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
-    EXPECT_TRUE(holder->Exec("ROLLBACK").ok());
-  });
-  OpenOptions options;
-  options.busy_timeout_ms = 300;
-  auto j = Journal::Open(path_, options);
-  release.join();
+  auto j = OpenWhileLockedFor700Ms(path_, *holder);
   ASSERT_TRUE(j.ok()) << j.status().message();
   EXPECT_EQ((*j)->interrupted_on_open(), std::vector<std::string>{"deaddeaddead"});
   EXPECT_EQ((*j)->GetRun("deaddeaddead")->status, RunStatus::kInterrupted);

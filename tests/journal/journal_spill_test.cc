@@ -55,6 +55,21 @@ class JournalSpillTest : public JournalTest {
     return o;
   }
 
+  // `out` as stdout of step "big", attempt 1, of run `id`, in chunks of
+  // `chunk` bytes (as the engine reads a pipe).
+  static void AppendStdout(Journal& j, const std::string& out, size_t chunk, const std::string& id = kRun) {
+    int64_t seq = 0;
+    for (size_t at_byte = 0; at_byte < out.size(); at_byte += chunk) {
+      OutputChunk c;
+      c.run_id = id;
+      c.step_id = "big";
+      c.seq = seq++;
+      c.offset = static_cast<int64_t>(at_byte);
+      c.data = out.substr(at_byte, chunk);
+      j.AppendOutput(std::move(c));
+    }
+  }
+
   std::string RunDir() const { return path_ + ".blobs/" + kRun; }
   std::string SpillFile() const { return RunDir() + "/big.1.stdout"; }
 
@@ -75,16 +90,7 @@ class JournalSpillTest : public JournalTest {
     a.started_at_us = at;
     j.PutAttempt(a);
     ASSERT_TRUE(j.SyncBlocking().ok());
-    int64_t seq = 0;
-    for (size_t at_byte = 0; at_byte < out.size(); at_byte += chunk) {
-      OutputChunk c;
-      c.run_id = id;
-      c.step_id = "big";
-      c.seq = seq++;
-      c.offset = static_cast<int64_t>(at_byte);
-      c.data = out.substr(at_byte, chunk);
-      j.AppendOutput(std::move(c));
-    }
+    AppendStdout(j, out, chunk, id);
     OutputChunk err;
     err.run_id = id;
     err.step_id = "big";
@@ -378,15 +384,7 @@ TEST_F(JournalSpillTest, AnAttemptNotEndedAtCloseKeepsItsSpilledBytes) {
   {
     auto j = OpenJournal(Spilling());
     j->CreateRun(MakeRun(kRun));
-    for (int i = 0; i < 30; ++i) {
-      OutputChunk c;
-      c.run_id = kRun;
-      c.step_id = "big";
-      c.seq = i;
-      c.offset = i * 100;
-      c.data = out.substr(i * 100, 100);
-      j->AppendOutput(c);
-    }
+    AppendStdout(*j, out, 100);  // 30 chunks
     ASSERT_TRUE(j->Close().ok());
   }
   auto j = OpenJournal(Spilling());
@@ -419,15 +417,7 @@ TEST_F(JournalSpillTest, OutputAloneIsGatheredIntoFewTransactions) {
   ASSERT_TRUE(j->SyncBlocking().ok());
   commits = 0;
   const std::string out = Bytes(200 * 1000, 12);
-  for (int i = 0; i < 200; ++i) {
-    OutputChunk c;
-    c.run_id = kRun;
-    c.step_id = "big";
-    c.seq = i;
-    c.offset = i * 1000;
-    c.data = out.substr(i * 1000, 1000);
-    j->AppendOutput(std::move(c));
-  }
+  AppendStdout(*j, out, 1000);  // 200 chunks
   ASSERT_TRUE(j->SyncBlocking().ok());
   // One per pipe read would be 200; the writer waits for more output instead.
   EXPECT_LT(commits.load(), 50);

@@ -1,8 +1,8 @@
 // Node: a YAML document as a plain tree whose every value and key carries its
 // source location.
 //
-// The loader turns yaml-cpp's event stream into Nodes (yaml_reader.h) so that
-// no other file depends on yaml-cpp, every error can point at a line and
+// The loader turns libyaml's event stream into Nodes (yaml_reader.h) so that
+// no other file depends on the YAML parser, every error can point at a line and
 // column, and alias expansion and nesting depth are bounded. Scalars keep
 // their text and whether they were quoted; the schema that reads a node
 // decides how to interpret the text (YAML 1.2 core schema by default).

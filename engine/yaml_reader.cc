@@ -1,14 +1,12 @@
 #include "engine/yaml_reader.h"
 
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/mark.h>
-#include <yaml-cpp/parser.h>
+#include <yaml.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <iterator>
-#include <map>
-#include <sstream>
+#include <new>
+#include <unordered_map>
 
 namespace runbook {
 namespace {
@@ -19,26 +17,73 @@ struct LimitHit {
   std::string message;
 };
 
-class TreeBuilder : public YAML::EventHandler {
+// Builds the Node tree from libyaml's events (yaml.h), one Handle() per event.
+class TreeBuilder {
  public:
   TreeBuilder(std::shared_ptr<const std::string> file, const YamlLimits& limits)
       : file_(std::move(file)), limits_(limits) {}
 
   std::optional<Node> result;
 
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    Node n;
-    n.kind = Node::Kind::kNull;
-    n.loc = Loc(mark);
-    Complete(std::move(n), anchor);
+  SourceLoc Loc(const yaml_mark_t& m) const {
+    return SourceLoc{file_, static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1};
   }
 
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+  void Handle(const yaml_event_t& e) {
+    switch (e.type) {
+      case YAML_SCALAR_EVENT:
+        OnScalar(e);
+        break;
+      case YAML_ALIAS_EVENT:
+        OnAlias(e.start_mark, Name(e.data.alias.anchor));
+        break;
+      case YAML_SEQUENCE_START_EVENT:
+        Open(e.start_mark, Node::Kind::kSequence, Name(e.data.sequence_start.anchor));
+        break;
+      case YAML_MAPPING_START_EVENT:
+        Open(e.start_mark, Node::Kind::kMapping, Name(e.data.mapping_start.anchor));
+        break;
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        Close();
+        break;
+      default:  // stream and document boundaries
+        break;
+    }
+  }
+
+ private:
+  static std::string Name(const yaml_char_t* anchor) {
+    return anchor ? std::string(reinterpret_cast<const char*>(anchor)) : std::string();
+  }
+
+  // A plain scalar with no tag is null when it is empty, `~` or `null`
+  // (YAML 1.2 core schema); any other scalar keeps its text and whether it
+  // was quoted (single, double, or a block scalar) or tagged `!` or `!!str`.
+  void OnScalar(const yaml_event_t& e) {
+    const auto& s = e.data.scalar;
+    Count(e.start_mark, 1);
+    std::string_view value(reinterpret_cast<const char*>(s.value), s.length);
+    std::string_view tag = s.tag ? std::string_view(reinterpret_cast<const char*>(s.tag)) : std::string_view();
+    bool quoted = s.style != YAML_PLAIN_SCALAR_STYLE;
+    if (!tag.empty()) {
+      if (tag != "!" && tag != "tag:yaml.org,2002:str")
+        throw LimitHit{Loc(e.start_mark), "unsupported YAML tag '" + std::string(tag) + "'"};
+      quoted = true;
+    }
+    if (!quoted && (value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL")) {
+      Node n;
+      n.kind = Node::Kind::kNull;
+      n.loc = Loc(e.start_mark);
+      Complete(std::move(n), Name(s.anchor));
+      return;
+    }
+    Complete(Node::Scalar(std::string(value), Loc(e.start_mark), quoted), Name(s.anchor));
+  }
+
+  void OnAlias(const yaml_mark_t& mark, const std::string& anchor) {
     auto it = anchors_.find(anchor);
-    if (it == anchors_.end()) throw LimitHit{Loc(mark), "unknown YAML alias"};
+    if (it == anchors_.end()) throw LimitHit{Loc(mark), "unknown YAML alias '*" + anchor + "'"};
     size_t count = CountNodes(it->second);
     alias_nodes_ += count;
     if (alias_nodes_ > limits_.max_alias_nodes)
@@ -46,34 +91,8 @@ class TreeBuilder : public YAML::EventHandler {
                                     " nodes (an alias bomb?)"};
     Count(mark, count);
     Node copy = it->second;
-    Complete(std::move(copy), 0);
+    Complete(std::move(copy), std::string());
   }
-
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
-    Count(mark, 1);
-    bool quoted;
-    if (tag == "?") {
-      quoted = false;
-    } else if (tag == "!" || tag == "tag:yaml.org,2002:str") {
-      quoted = true;
-    } else {
-      throw LimitHit{Loc(mark), "unsupported YAML tag '" + tag + "'"};
-    }
-    Complete(Node::Scalar(value, Loc(mark), quoted), anchor);
-  }
-
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    Open(mark, Node::Kind::kSequence, anchor);
-  }
-  void OnSequenceEnd() override { Close(); }
-
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    Open(mark, Node::Kind::kMapping, anchor);
-  }
-  void OnMapEnd() override { Close(); }
 
  private:
   // An open sequence or mapping. Its children so far are items_[first_item..]
@@ -81,7 +100,7 @@ class TreeBuilder : public YAML::EventHandler {
   // that every node's vectors are allocated once, at their final size.
   struct Frame {
     Node node;
-    YAML::anchor_t anchor = 0;
+    std::string anchor;
     bool have_key = false;
     std::string key;
     SourceLoc key_loc;
@@ -89,9 +108,7 @@ class TreeBuilder : public YAML::EventHandler {
     size_t first_key = 0;
   };
 
-  SourceLoc Loc(const YAML::Mark& m) const { return SourceLoc{file_, m.line + 1, m.column + 1}; }
-
-  void Count(const YAML::Mark& mark, size_t n) {
+  void Count(const yaml_mark_t& mark, size_t n) {
     nodes_ += n;
     if (nodes_ > limits_.max_nodes)
       throw LimitHit{Loc(mark), "YAML document has more than " + std::to_string(limits_.max_nodes) + " nodes"};
@@ -103,14 +120,14 @@ class TreeBuilder : public YAML::EventHandler {
     return c;
   }
 
-  void Open(const YAML::Mark& mark, Node::Kind kind, YAML::anchor_t anchor) {
+  void Open(const yaml_mark_t& mark, Node::Kind kind, std::string anchor) {
     Count(mark, 1);
     if (static_cast<int>(stack_.size()) >= limits_.max_depth)
       throw LimitHit{Loc(mark), "YAML nesting deeper than " + std::to_string(limits_.max_depth) + " levels"};
     Frame f;
     f.node.kind = kind;
     f.node.loc = Loc(mark);
-    f.anchor = anchor;
+    f.anchor = std::move(anchor);
     f.first_item = items_.size();
     f.first_key = keys_.size();
     stack_.push_back(std::move(f));
@@ -135,8 +152,8 @@ class TreeBuilder : public YAML::EventHandler {
     Complete(std::move(node), f.anchor);
   }
 
-  void Complete(Node n, YAML::anchor_t anchor) {
-    if (anchor != 0) anchors_[anchor] = n;
+  void Complete(Node n, const std::string& anchor) {
+    if (!anchor.empty()) anchors_[anchor] = n;
     if (stack_.empty()) {
       if (result) throw LimitHit{n.loc, "more than one YAML document in the file"};
       result = std::move(n);
@@ -216,41 +233,100 @@ class TreeBuilder : public YAML::EventHandler {
   std::vector<Node> items_;
   std::vector<std::string> keys_;
   std::vector<SourceLoc> key_locs_;
-  std::map<YAML::anchor_t, Node> anchors_;
+  std::unordered_map<std::string, Node> anchors_;  // by name; a later anchor replaces
   size_t nodes_ = 0;
   size_t alias_nodes_ = 0;
 };
+
+
+// libyaml's parser and its current event, freed on every path out.
+class Parser {
+ public:
+  explicit Parser(std::string_view text) {
+    if (!yaml_parser_initialize(&parser_)) throw std::bad_alloc();
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  }
+  ~Parser() {
+    if (have_event_) yaml_event_delete(&event_);
+    yaml_parser_delete(&parser_);
+  }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+
+  // The next event, or nullptr after a syntax error (see Error).
+  const yaml_event_t* Next() {
+    if (have_event_) yaml_event_delete(&event_);
+    have_event_ = yaml_parser_parse(&parser_, &event_) != 0;
+    return have_event_ ? &event_ : nullptr;
+  }
+  const yaml_parser_t& state() const { return parser_; }
+
+ private:
+  yaml_parser_t parser_;
+  yaml_event_t event_;
+  bool have_event_ = false;
+};
+
+// Where and what libyaml's error is. Its reader's errors (bad UTF-8, control
+// characters) carry a byte offset rather than a line and column.
+void ReportSyntaxError(const yaml_parser_t& p, std::string_view text,
+                       const std::shared_ptr<const std::string>& file, Diagnostics& diags) {
+  if (p.error == YAML_MEMORY_ERROR) {
+    diags.Error(SourceLoc{file, 1, 1}, "cannot read YAML: out of memory");
+    return;
+  }
+  std::string msg = p.problem ? p.problem : "cannot parse";
+  if (p.error == YAML_READER_ERROR) {
+    size_t offset = std::min(p.problem_offset, text.size());
+    int line = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < offset; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        line_start = i + 1;
+      }
+    }
+    if (p.problem_value != -1) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(p.problem_value) & 0xffu);
+      msg += std::string(" (byte ") + hex + ")";
+    }
+    diags.Error(SourceLoc{file, line, static_cast<int>(offset - line_start) + 1}, "YAML syntax: " + msg);
+    return;
+  }
+  if (p.context) {
+    msg += std::string(" (") + p.context + " that starts at line " + std::to_string(p.context_mark.line + 1) +
+           ", column " + std::to_string(p.context_mark.column + 1) + ")";
+  }
+  diags.Error(SourceLoc{file, static_cast<int>(p.problem_mark.line) + 1, static_cast<int>(p.problem_mark.column) + 1},
+              "YAML syntax: " + msg);
+}
 
 }  // namespace
 
 std::optional<Node> ReadYaml(std::string_view text, const std::shared_ptr<const std::string>& file,
                              Diagnostics& diags, const YamlLimits& limits) {
-  std::istringstream in{std::string(text)};
   TreeBuilder builder(file, limits);
   try {
-    YAML::Parser parser(in);
-    if (!parser.HandleNextDocument(builder) || !builder.result) {
-      diags.Error(SourceLoc{file, 1, 1}, "the file is empty; a runbook is a YAML mapping");
-      return std::nullopt;
-    }
-    if (parser.HandleNextDocument(builder)) {
-      // A second document was handled; TreeBuilder throws before we get here
-      // unless it was empty.
+    Parser parser(text);
+    for (;;) {
+      const yaml_event_t* e = parser.Next();
+      if (!e) {
+        ReportSyntaxError(parser.state(), text, file, diags);
+        return std::nullopt;
+      }
+      if (e->type == YAML_STREAM_END_EVENT) break;
+      builder.Handle(*e);
     }
   } catch (const LimitHit& hit) {
     diags.Error(hit.loc, hit.message);
     return std::nullopt;
-  } catch (const YAML::DeepRecursion& e) {
-    diags.Error(SourceLoc{file, e.mark.line + 1, e.mark.column + 1},
-                "YAML nesting deeper than " + std::to_string(limits.max_depth) + " levels");
-    return std::nullopt;
-  } catch (const YAML::Exception& e) {
-    std::string msg = e.msg;
-    if (!msg.empty()) msg[0] = static_cast<char>(tolower(static_cast<unsigned char>(msg[0])));
-    diags.Error(SourceLoc{file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + msg);
-    return std::nullopt;
   } catch (const std::exception& e) {
     diags.Error(SourceLoc{file, 1, 1}, std::string("cannot read YAML: ") + e.what());
+    return std::nullopt;
+  }
+  if (!builder.result) {
+    diags.Error(SourceLoc{file, 1, 1}, "the file is empty; a runbook is a YAML mapping");
     return std::nullopt;
   }
   return std::move(builder.result);

@@ -1,10 +1,11 @@
 // Reads YAML text into a located Node tree (node.h). The only file that
-// includes yaml-cpp.
+// includes libyaml (yaml.h), the C parser behind PyYAML's CLoader: chosen over
+// yaml-cpp for speed (docs/performance.md, "A faster YAML parser").
 //
 // Bounded against hostile input: nesting depth, total node count and alias
 // expansion are limited, and each limit is reported as an error at the place
 // it was hit. Anchors, aliases and merge keys (`<<: *base`) are supported;
-// only the first document is read (a second one is an error). Stateless.
+// a file holds one document (a second one is an error). Stateless.
 #pragma once
 
 #include <memory>

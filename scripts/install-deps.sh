@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake ninja-build ccache pkg-config
-  libboost1.81-dev libboost-json1.81-dev libyaml-cpp-dev libsqlite3-dev
+  libboost1.81-dev libboost-json1.81-dev libyaml-dev libsqlite3-dev
   libspdlog-dev libfmt-dev libhowardhinnant-date-dev libcli11-dev
   libgtest-dev libgmock-dev libssl-dev
   # run: the shipped runbooks call these

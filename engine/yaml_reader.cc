@@ -25,10 +25,6 @@ class TreeBuilder {
 
   std::optional<Node> result;
 
-  SourceLoc Loc(const yaml_mark_t& m) const {
-    return SourceLoc{file_, static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1};
-  }
-
   void Handle(const yaml_event_t& e) {
     switch (e.type) {
       case YAML_SCALAR_EVENT:
@@ -53,6 +49,10 @@ class TreeBuilder {
   }
 
  private:
+  SourceLoc Loc(const yaml_mark_t& m) const {
+    return SourceLoc{file_, static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1};
+  }
+
   static std::string Name(const yaml_char_t* anchor) {
     return anchor ? std::string(reinterpret_cast<const char*>(anchor)) : std::string();
   }
@@ -94,7 +94,6 @@ class TreeBuilder {
     Complete(std::move(copy), std::string());
   }
 
- private:
   // An open sequence or mapping. Its children so far are items_[first_item..]
   // (and keys_/key_locs_[first_key..]); Close moves them into the node, so
   // that every node's vectors are allocated once, at their final size.
@@ -238,7 +237,6 @@ class TreeBuilder {
   size_t alias_nodes_ = 0;
 };
 
-
 // libyaml's parser and its current event, freed on every path out.
 class Parser {
  public:
@@ -253,7 +251,7 @@ class Parser {
   Parser(const Parser&) = delete;
   Parser& operator=(const Parser&) = delete;
 
-  // The next event, or nullptr after a syntax error (see Error).
+  // The next event, or nullptr after a syntax error (described by state()).
   const yaml_event_t* Next() {
     if (have_event_) yaml_event_delete(&event_);
     have_event_ = yaml_parser_parse(&parser_, &event_) != 0;

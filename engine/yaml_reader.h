@@ -1,6 +1,6 @@
 // Reads YAML text into a located Node tree (node.h). The only file that
 // includes libyaml (yaml.h), the C parser behind PyYAML's CLoader: chosen over
-// yaml-cpp for speed (docs/performance.md, "A faster YAML parser").
+// yaml-cpp, four times slower on our runbooks (docs/performance.md).
 //
 // Bounded against hostile input: nesting depth, total node count and alias
 // expansion are limited, and each limit is reported as an error at the place

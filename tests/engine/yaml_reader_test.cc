@@ -37,6 +37,10 @@ TEST(YamlReaderTest, PlainNullsAreNullAndQuotedOrTaggedOnesAreStrings) {
     ASSERT_TRUE(n->Find(k)->IsScalar()) << k;
     EXPECT_TRUE(n->Find(k)->quoted) << k;
   }
+  // An empty value is placed where it would have been, on its key's line
+  // (not at the next token, which may be lines further down).
+  EXPECT_EQ(n->Find("a")->loc.line, 1);
+  EXPECT_EQ(n->Find("a")->loc.col, 3);
   EXPECT_EQ(n->Find("f")->scalar, "null");
   EXPECT_EQ(n->Find("h")->scalar, "x\n");
   EXPECT_FALSE(n->Find("i")->quoted);

@@ -4,15 +4,15 @@
 //
 // Writes never block on SQLite. Callers on any thread enqueue records; one
 // writer thread owned by the Journal (started by the first record enqueued
-// outside a Hold), with its own connection, drains the queue and applies everything pending in one
-// transaction (group commit, bounded by OpenOptions so that transactions stay
-// short for the other processes sharing the file). Sync() is the durability
-// barrier the engine waits on before acting on a state transition;
-// SyncHere() is the same barrier committed on the calling thread when the
-// writer is idle, which spares the engine two thread hand-offs per step. The
-// first failed write makes the journal refuse all further writes
-// (writer_status(), every Sync reports it): records are never dropped
-// silently.
+// outside a Hold), with its own connection, drains the queue and applies
+// everything pending in one transaction (group commit, bounded by
+// OpenOptions so that transactions stay short for the other processes
+// sharing the file). Sync() is the durability barrier the engine waits on
+// before acting on a state transition; SyncHere() is the same barrier
+// committed on the calling thread when the writer is idle, which spares the
+// engine two thread hand-offs per step. The first failed write makes the
+// journal refuse all further writes (writer_status(), every Sync reports
+// it): records are never dropped silently.
 //
 // Reads go through a separate read-only connection guarded by a mutex, usable
 // from any thread; they see committed data only.

@@ -5,12 +5,15 @@
 // approve` and continues with `runbook resume`, as an on-call engineer
 // would. The fixture's state, the recorded commands, the backups and the
 // database show what the runbooks really did.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -212,8 +215,7 @@ TEST_F(IncidentTest, SecurityIncidentStopsAtApprovalsThenContainsInvestigatesAnd
 
 // A rejected approval is a decision: resuming the run for a later approval
 // must not ask for it again (nor run the step).
-// DISABLED until the engine keeps a rejected step's result on resume (today
-// `runbook resume` re-runs it and asks again).
+// A rejected step keeps its rejection on resume: it is not asked for again.
 TEST_F(IncidentTest, SecurityIncidentDoesNotAskAgainForARejectedBlock) {
   Site& s = site();
   s.StartWeb();
@@ -238,7 +240,6 @@ TEST_F(IncidentTest, SecurityIncidentDoesNotAskAgainForARejectedBlock) {
 
 // Approval prompts show the values they name (the run's reason), not the
 // expression text.
-// DISABLED until the engine renders ${{ }} in approval prompts.
 TEST_F(IncidentTest, ApprovalPromptsShowRenderedValues) {
   Site& s = site();
   s.StartWeb();
@@ -249,6 +250,46 @@ TEST_F(IncidentTest, ApprovalPromptsShowRenderedValues) {
   std::string out = o.out + o.err;
   EXPECT_THAT(out, HasSubstr("Emergency: disk array degraded."));
   EXPECT_THAT(out, Not(HasSubstr("${{")));
+}
+
+// Redis's LASTSAVE counts whole seconds. A backup whose save ends within the
+// second the previous save ended must still see it end (it once waited five
+// minutes for LASTSAVE to move), and the file must hold the write made just
+// before it, not the previous save. The previous save is taken at the start
+// of a second, so the backup's save lands in that second.
+TEST_F(IncidentTest, RedisBackupEndsWithinTheSecondOfThePreviousSaveAndHoldsTheLatestWrite) {
+  Site& s = site();
+  s.StartWeb();
+  s.WriteProfile();
+  std::string run;
+  clitest::Outcome o = Start("emergency-response", {"-p", "reason=redis backup test"}, &run);
+  ASSERT_EQ(o.exit_code, 3) << o.Describe();
+  clitest::Outcome a =
+      sandbox_.Run({"approve", run, "assess", "--as", "oncall", "--input", "severity=medium"});
+  ASSERT_EQ(a.exit_code, 0) << a.Describe();
+  for (int round = 0; round < 2; ++round) {
+    auto now = std::chrono::system_clock::now();
+    std::this_thread::sleep_until(std::chrono::ceil<std::chrono::seconds>(now));
+    // SAVE is refused while another test's background save runs.
+    Finished save;
+    for (int i = 0; i < 200; ++i) {
+      save = RunProgram({"redis-cli", "-e", "-h", "127.0.0.1", "-p", std::to_string(env_->redis_port()), "SAVE"});
+      if (save.exit_code == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_EQ(save.exit_code, 0) << save.Describe();
+    std::string marker = "rbmark" + std::to_string(::getpid() % 100000) + "r" + std::to_string(round);
+    env_->Redis({"SET", s.session_prefix + ":backup-marker", marker});
+    clitest::Outcome r = round == 0 ? sandbox_.Run({"resume", run}, std::chrono::milliseconds(120000))
+                                    : sandbox_.Run({"resume", run, "--from", "backup-redis"},
+                                                   std::chrono::milliseconds(120000));
+    ASSERT_EQ(r.exit_code, 0) << "round " << round << ": " << r.Describe();
+    boost::json::value show = sandbox_.ShowJson(run);
+    EXPECT_EQ(StepStatus(show, "backup-redis"), "succeeded");
+    std::string file = clitest::JsonString(show.at("outputs"), "redis_backup");
+    ASSERT_FALSE(file.empty()) << "round " << round;
+    EXPECT_THAT(ReadFile(file), HasSubstr(marker)) << "round " << round << ": " << file;
+  }
 }
 
 // --- data-corruption ---------------------------------------------------------------

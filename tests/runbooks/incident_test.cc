@@ -72,6 +72,7 @@ class IncidentTest : public RunbooksTest {
         break;
       }
       o = sandbox_.Run({"resume", run}, std::chrono::milliseconds(120000));
+      EXPECT_FALSE(o.timed_out) << "runbook resume " << run << " did not end within 120 s: " << o.Describe();
     }
     EXPECT_NE(o.exit_code, 3) << "still waiting after 10 rounds: " << o.Describe();
     return o;

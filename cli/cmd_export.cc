@@ -10,6 +10,7 @@
 #include <ostream>
 
 #include "cli/cli.h"
+#include "engine/json_text.h"
 #include "engine/loader.h"
 #include "journal/path.h"
 #include "report/atomic_file.h"
@@ -30,7 +31,7 @@ std::string Scalar(const Node& fields, const char* key) {
   const Node* n = fields.Find(key);
   if (!n || n->IsNull()) return "";
   if (n->IsScalar()) return n->scalar;
-  return boost::json::serialize(n->ToJson());
+  return JsonText(n->ToJson());
 }
 
 // One argv word as a reader would type it.
@@ -60,7 +61,7 @@ std::string Command(const StepSpec& s) {
     std::string out = (method.empty() ? "GET" : method) + " " + Scalar(f, "url") + "\n";
     if (const Node* h = f.Find("headers"); h && h->IsMapping())
       for (size_t i = 0; i < h->keys.size(); ++i) out += h->keys[i] + ": " + h->items[i].scalar + "\n";
-    if (f.Find("json")) out += "\n" + boost::json::serialize(f.Find("json")->ToJson()) + "\n";
+    if (f.Find("json")) out += "\n" + JsonText(f.Find("json")->ToJson()) + "\n";
     if (f.Find("body")) out += "\n" + Scalar(f, "body") + "\n";
     return out;
   }
@@ -97,7 +98,7 @@ report::StepDescriber Describer(const StepTypeRegistry& types) {
         d.title = s.title;
         d.type = s.type;
         d.command = Command(s);
-        d.definition_json = boost::json::serialize(s.fields.ToJson());
+        d.definition_json = JsonText(s.fields.ToJson());
         out.push_back(std::move(d));
       }
     }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/cli.h"
+#include "engine/json_text.h"
 #include "engine/values.h"
 
 namespace runbook::cli {
@@ -67,7 +68,7 @@ int RunRuns(CliEnv& env, const RunsOptions& opt) {
                    {"incident", r.incident}, {"parent_run", r.parent_run}, {"started_at", Time(r.started_at_us)},
                    {"finished_at", r.finished_at_us ? boost::json::value(Time(*r.finished_at_us)) : nullptr},
                    {"exit_code", r.exit_code ? boost::json::value(*r.exit_code) : nullptr}});
-    env.out << boost::json::serialize(a) << "\n";
+    env.out << JsonText(a) << "\n";
     return kExitOk;
   }
   if (runs->empty()) {
@@ -161,7 +162,7 @@ int RunShow(CliEnv& env, const std::string& ref) {
     for (const auto* e : notes)
       ns.push_back({{"author", note_author(*e)}, {"actor", e->actor}, {"text", e->message}, {"at", Time(e->ts_us)}});
     o["notes"] = std::move(ns);
-    env.out << boost::json::serialize(o) << "\n";
+    env.out << JsonText(o) << "\n";
     return kExitOk;
   }
   env.out << "run " << r.id << "  " << r.runbook << (r.title.empty() ? "" : " — " + r.title) << "\n"
@@ -214,7 +215,7 @@ int RunShow(CliEnv& env, const std::string& ref) {
     auto v = ParseOr(r.outputs_json);
     if (v.is_object())
       for (const auto& [k, val] : v.as_object())
-        env.out << "  " << std::string(k) << " = " << boost::json::serialize(val) << "\n";
+        env.out << "  " << std::string(k) << " = " << JsonText(val) << "\n";
   }
   return kExitOk;
 }

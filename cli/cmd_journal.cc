@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "cli/cli.h"
+#include "engine/json_text.h"
 #include "engine/values.h"
 #include "journal/chain.h"
 #include "journal/identity.h"
@@ -70,7 +71,7 @@ int RunVerify(CliEnv& env, const VerifyOptions& opt) {
   }
   const journal::VerifyReport& r = *report;
   if (env.globals.json) {
-    env.out << boost::json::serialize(VerifyJson(path, r)) << "\n";
+    env.out << JsonText(VerifyJson(path, r)) << "\n";
     return r.ok ? kExitOk : kExitFailed;
   }
   if (r.ok) {
@@ -147,7 +148,7 @@ int RunPrune(CliEnv& env, const PruneCliOptions& opt) {
                              {"approvals", r.approvals},
                              {"anchor_seq", r.anchor_seq},
                              {"archive", opt.dry_run || r.run_ids.empty() ? "" : opt.archive}};
-    env.out << boost::json::serialize(j) << "\n";
+    env.out << JsonText(j) << "\n";
     return kExitOk;
   }
   if (r.run_ids.empty()) {

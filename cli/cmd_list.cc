@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "cli/cli.h"
+#include "engine/json_text.h"
 #include "engine/loader.h"
 
 namespace runbook::cli {
@@ -28,7 +29,7 @@ int RunList(CliEnv& env) {
     rows.push_back(row);
   }
   if (env.globals.json) {
-    env.out << boost::json::serialize(rows) << "\n";
+    env.out << JsonText(rows) << "\n";
     return kExitOk;
   }
   if (rows.empty()) {

@@ -17,6 +17,7 @@
 #include "cli/prompter.h"
 #include "cli/run_session.h"
 #include "engine/duration.h"
+#include "engine/json_text.h"
 #include "engine/loader.h"
 #include "engine/params.h"
 #include "engine/secrets.h"
@@ -48,7 +49,7 @@ void AppendEvent(journal::Journal& j, const std::string& run, const std::string&
   e.kind = kind;
   e.actor = journal::LocalActor();
   e.message = message;
-  e.data_json = boost::json::serialize(data);
+  e.data_json = JsonText(data);
   j.AppendEvent(std::move(e));
 }
 
@@ -150,7 +151,7 @@ int Approve(CliEnv& env, const ApproveOptions& opt) {
   r.decision = opt.reject ? journal::Decision::kRejected : journal::Decision::kApproved;
   r.approver = name;
   r.os_user = journal::LocalActor();
-  r.inputs_json = boost::json::serialize(inputs);
+  r.inputs_json = JsonText(inputs);
   r.comment = opt.comment;
   r.ts_us = journal::NowMicros();
   j->AddApproval(std::move(r));
@@ -161,7 +162,7 @@ int Approve(CliEnv& env, const ApproveOptions& opt) {
   Status s = j->Close();
   if (!s.ok()) return env.Error(s.message()), kExitFailed;
   if (env.globals.json) {
-    env.out << boost::json::serialize(boost::json::object{
+    env.out << JsonText(boost::json::object{
                    {"run_id", *id}, {"step", opt.step}, {"decision", verb}, {"approver", name}, {"inputs", inputs}})
             << "\n";
   } else {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "engine/json_text.h"
 #include "engine/values.h"
 #include "journal/stats.h"
 
@@ -116,7 +117,7 @@ int RunStats(CliEnv& env, const StatsCliOptions& opt) {
          {{"count", s.incidents.count},
           {"resolved", s.incidents.resolved},
           {"mttr_ms", s.incidents.resolved ? boost::json::value(Ms(s.incidents.mttr_us)) : nullptr}}}};
-    env.out << boost::json::serialize(out) << "\n";
+    env.out << JsonText(out) << "\n";
     return kExitOk;
   }
   env.out << "Runs started " << (o.since_us ? "from " + Time(*o.since_us) : std::string("at any time"))

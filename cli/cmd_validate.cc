@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "engine/calls.h"
+#include "engine/json_text.h"
 #include "engine/loader.h"
 
 namespace runbook::cli {
@@ -61,7 +62,7 @@ int RunValidate(CliEnv& env, const Options& opt) {
     }
   }
   if (env.globals.json) {
-    env.out << boost::json::serialize(results) << "\n";
+    env.out << JsonText(results) << "\n";
   } else if (bad == 0 && !resolve_failed) {
     env.out << "ok: " << paths.size() << (paths.size() == 1 ? " runbook" : " runbooks") << " valid\n";
   } else if (bad > 0) {

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "engine/expr/expr.h"
+#include "engine/json_text.h"
 #include "engine/values.h"
 
 namespace runbook::cli {
@@ -53,7 +54,7 @@ void CollectBindings(const Node& n, const ValueContext& ctx, std::vector<std::pa
       for (const auto& b : out) seen |= (b.first == key);
       if (seen) continue;
       auto v = expr::Evaluate(*p.expr, ctx);
-      out.emplace_back(key, v.ok() ? boost::json::serialize(*v) : "(" + v.status().message() + ")");
+      out.emplace_back(key, v.ok() ? JsonText(*v) : "(" + v.status().message() + ")");
     }
     return;
   }
@@ -149,7 +150,7 @@ void PrintPreview(std::ostream& out, const std::string& indent, std::string_view
       PrintText(out, indent + "  ", indent + "  - ", std::string(item.get_string()));
     return;
   }
-  out << head << boost::json::serialize(v) << "\n";
+  out << head << JsonText(v) << "\n";
 }
 
 }  // namespace
@@ -291,7 +292,7 @@ void PrintPlan(const PlanView& v, std::ostream& out) {
   if (!v.timeout.empty()) out << "  run timeout: " << v.timeout << "\n";
   if (!v.params.empty()) {
     out << "params:\n";
-    for (const auto& [k, val] : v.params) out << "  " << std::string(k) << " = " << boost::json::serialize(val) << "\n";
+    for (const auto& [k, val] : v.params) out << "  " << std::string(k) << " = " << JsonText(val) << "\n";
   }
   if (!v.secrets.empty()) {
     out << "secrets:";
@@ -343,7 +344,7 @@ void PrintPlan(const PlanView& v, std::ostream& out) {
 void ShowPlan(const CompiledRunbook& rb, const boost::json::object& params, bool json, std::ostream& out) {
   PlanView view = BuildPlanView(rb, params);
   if (json)
-    out << boost::json::serialize(PlanToJson(view)) << "\n";
+    out << JsonText(PlanToJson(view)) << "\n";
   else
     PrintPlan(view, out);
 }

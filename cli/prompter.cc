@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <fmt/ranges.h>
-#include <boost/json/serialize.hpp>
 #include <mutex>
 #include <thread>
 
 #include "cli/progress.h"
+#include "engine/json_text.h"
 #include "engine/params.h"
 
 namespace runbook::cli {
@@ -97,7 +97,7 @@ ApprovalAnswer TerminalPrompter::Converse(const ApprovalQuestion& q) {
   std::vector<std::pair<std::string, std::string>> given;
   for (const auto& in : q.inputs) {
     std::string hint = in.values.empty() ? ParamTypeName(in.type) : fmt::format("{}", fmt::join(in.values, ", "));
-    std::string def = in.default_value ? boost::json::serialize(*in.default_value) : "";
+    std::string def = in.default_value ? JsonText(*in.default_value) : "";
     while (true) {
       err_ << "   " << in.name << " (" << hint << ")" << (def.empty() ? "" : " [" + def + "]")
            << (in.description.empty() ? "" : "  " + in.description) << ": " << std::flush;

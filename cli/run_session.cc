@@ -10,6 +10,7 @@
 #include "cli/progress.h"
 #include "cli/prompter.h"
 #include "engine/calls.h"
+#include "engine/json_text.h"
 #include "engine/secrets.h"
 #include "engine/yaml_reader.h"
 #include "journal/identity.h"
@@ -32,7 +33,7 @@ ChildRunbookLoader MakeChildLoader(CliEnv& env) {
     ChildRunbook child;
     child.runbook = std::make_shared<const CompiledRunbook>(std::move(*compiled));
     Diagnostics diags;
-    auto node = ReadYaml(boost::json::serialize(params),
+    auto node = ReadYaml(JsonText(params),
                          std::make_shared<const std::string>("params of the step that runs " + name), diags);
     auto values = env.ResolveParams(child.runbook->spec, {}, "", node ? &*node : nullptr);
     if (!values) return Status::InvalidArgument("parameters for runbook '" + name + "' are invalid (see above)");
@@ -62,7 +63,7 @@ int ExecuteRun(CliEnv& env, journal::Journal& journal, RunRequest req, const Ses
       e.kind = "run_queued";
       e.actor = journal::LocalActor();
       e.message = "run of " + rb.spec.name + " waits for concurrency group '" + c.group + "', held by " + h;
-      e.data_json = boost::json::serialize(boost::json::object{{"runbook", rb.spec.name}, {"group", c.group}});
+      e.data_json = JsonText(boost::json::object{{"runbook", rb.spec.name}, {"group", c.group}});
       journal.AppendEvent(std::move(e));
       (void)journal.SyncBlocking();
     };
@@ -87,14 +88,14 @@ int ExecuteRun(CliEnv& env, journal::Journal& journal, RunRequest req, const Ses
       e.kind = skip ? "run_skipped" : "run_refused";
       e.actor = journal::LocalActor();
       e.message = message;
-      e.data_json = boost::json::serialize(
+      e.data_json = JsonText(
           boost::json::object{{"runbook", rb.spec.name}, {"group", c.group}, {"holder", holder},
                               {"policy", ConcurrencyPolicyName(c.policy)}});
       journal.AppendEvent(std::move(e));
       Status closed = journal.Close();
       if (!closed.ok()) env.Error(closed.message());
       if (env.globals.json) {
-        env.out << boost::json::serialize(boost::json::object{
+        env.out << JsonText(boost::json::object{
                        {"run_id", nullptr}, {"status", skip ? "skipped" : "refused"}, {"error", message}})
                 << "\n";
       } else {
@@ -132,12 +133,12 @@ int ExecuteRun(CliEnv& env, journal::Journal& journal, RunRequest req, const Ses
     boost::json::object o = {{"run_id", summary.run_id}, {"status", status},   {"exit_code", summary.exit_code},
                              {"error", summary.error},   {"outputs", summary.outputs}, {"journal", journal.path()}};
     if (!summary.waiting_steps.empty()) o["waiting"] = boost::json::value_from(summary.waiting_steps);
-    env.out << boost::json::serialize(o) << "\n";
+    env.out << JsonText(o) << "\n";
   } else {
     env.err << "run " << summary.run_id << " " << status << (summary.error.empty() ? "" : ": " + summary.error)
             << "\n";
     for (const auto& [k, v] : summary.outputs)
-      env.err << "  output " << std::string(k) << " = " << boost::json::serialize(v) << "\n";
+      env.err << "  output " << std::string(k) << " = " << JsonText(v) << "\n";
     for (const auto& step : summary.waiting_steps)
       env.err << "  waiting: " << step << "  (see 'runbook show " << summary.run_id
               << "'; decide with 'runbook approve RUN STEP', then 'runbook resume " << summary.run_id << "')\n";

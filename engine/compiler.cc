@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/depth_first_search.hpp>
-#include <boost/json/serialize.hpp>
 #include <queue>
 
 #include "engine/expr/expr.h"
+#include "engine/json_text.h"
 #include "engine/schema_reader.h"
 
 namespace runbook {
@@ -524,7 +524,7 @@ class CompilerImpl {
           diags_.Error(s.params_loc, "schedule: unknown parameter '" + k + "'" + DidYouMean(k, names));
           continue;
         }
-        std::string text = value.is_string() ? std::string(value.get_string()) : boost::json::serialize(value);
+        std::string text = value.is_string() ? std::string(value.get_string()) : JsonText(value);
         auto v = schema::ParamValueFromString(*p, text);
         std::string why = v.ok() ? schema::CheckParamValue(*p, *v) : v.status().message();
         if (!why.empty()) diags_.Error(s.params_loc, "schedule: parameter '" + k + "' " + why);

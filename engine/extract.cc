@@ -7,11 +7,11 @@
 // No other translation unit includes Boost.Regex.
 #define BOOST_REGEX_MAX_STATE_COUNT 10000000
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/regex.hpp>
 #include <cmath>
 #include <cstdint>
 
+#include "engine/json_text.h"
 #include "engine/node.h"
 
 namespace runbook {
@@ -70,7 +70,7 @@ Result<bool> RegexFullMatch(std::string_view pattern, std::string_view text) {
 
 Result<boost::json::value> ConvertOutput(const std::string& name, OutputType type, const boost::json::value& v) {
   std::string prefix = "output '" + name + "': ";
-  std::string text = v.is_string() ? std::string(v.get_string()) : boost::json::serialize(v);
+  std::string text = v.is_string() ? std::string(v.get_string()) : JsonText(v);
   switch (type) {
     case OutputType::kString:
       return boost::json::value(boost::json::string(v.is_string() ? std::string(v.get_string()) : text));

@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "engine/json_text.h"
 #include "engine/loader.h"
 #include "engine/run_execution.h"
 #include "journal/identity.h"
@@ -150,7 +151,7 @@ awaitable<RunExecution::Gate> RunExecution::ApprovalGate(int s, const ApprovalSp
         r.decision = answer->approved ? journal::Decision::kApproved : journal::Decision::kRejected;
         r.approver = answer->approver;
         r.os_user = journal::LocalActor();
-        r.inputs_json = masker_.Mask(boost::json::serialize(answer->inputs));
+        r.inputs_json = masker_.Mask(JsonText(answer->inputs));
         r.comment = masker_.Mask(answer->comment);
         r.ts_us = journal::NowMicros();
         journal_.AddApproval(std::move(r));

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "engine/json_text.h"
 #include "engine/masker.h"
 #include "engine/run_execution.h"
 #include "journal/identity.h"
@@ -112,7 +113,7 @@ void RunExecution::CancelFromParent() {
 
 void RunExecution::Event(const std::string& step, const std::string& kind, const std::string& message,
                          std::optional<int> attempt, boost::json::object data) {
-  EventJson(step, kind, message, attempt, boost::json::serialize(data));
+  EventJson(step, kind, message, attempt, JsonText(data));
 }
 
 void RunExecution::EventJson(const std::string& step, const std::string& kind, const std::string& message,
@@ -161,7 +162,7 @@ awaitable<bool> RunExecution::Begin() {
   r.source_path = rb_.spec.source_path;
   r.content_hash = journal::Sha256Hex(rb_.spec.source_text);
   r.source_text = rb_.spec.source_text;
-  r.params_json = masker_.Mask(boost::json::serialize(req_.params));
+  r.params_json = masker_.Mask(JsonText(req_.params));
   r.trigger = req_.trigger;
   r.actor = actor_;
   r.process = journal::CurrentProcess();
@@ -290,7 +291,7 @@ awaitable<void> RunExecution::End() {
       Event("", "warning", "output '" + o.name + "': " + v.status().message());
     }
   }
-  std::string outputs_json = masker_.Mask(boost::json::serialize(outputs));
+  std::string outputs_json = masker_.Mask(JsonText(outputs));
   int exit_code = status == journal::RunStatus::kSucceeded   ? 0
                   : status == journal::RunStatus::kCancelled ? (signal_ == SIGTERM ? 143 : 130)
                                                               : 1;
@@ -407,7 +408,7 @@ journal::AttemptRecord RunExecution::AttemptRow(int s, int attempt, StepStatus s
   a.started_at_us = started;
   a.finished_at_us = finished;
   if (exit_code) a.exit_code = static_cast<int>(*exit_code);
-  a.outputs_json = masker_.Mask(boost::json::serialize(outputs));
+  a.outputs_json = masker_.Mask(JsonText(outputs));
   a.error = masker_.Mask(error);
   if (output) {
     a.stdout_digest = output->first;

@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "engine/json_text.h"
 #include "journal/chain.h"
 #include "journal/identity.h"
 #include "journal/migrations.h"
@@ -235,7 +236,7 @@ Status PruneInTransaction(sqlite::Db& db, const PruneOptions& o, PruneReport* r)
   data["events"] = r->events;
   data["output_bytes"] = r->output_bytes;
   if (!o.archive_path.empty()) data["archive"] = o.archive_path;
-  std::string data_json = boost::json::serialize(data);
+  std::string data_json = JsonText(data);
   std::string message = "pruned " + std::to_string(r->run_ids.size()) + " run(s), " +
                         std::to_string(r->events) + " event(s)" +
                         (o.archive_path.empty() ? "" : "; archived to " + o.archive_path);

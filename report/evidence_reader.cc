@@ -3,8 +3,8 @@
 #include <sqlite3.h>
 
 #include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
 
+#include "engine/json_text.h"
 #include "journal/spill.h"
 
 namespace runbook::report {
@@ -16,7 +16,7 @@ namespace {
 std::string IdsJson(const std::vector<std::string>& ids) {
   boost::json::array a;
   for (const auto& id : ids) a.emplace_back(id);
-  return boost::json::serialize(a);
+  return JsonText(a);
 }
 
 }  // namespace

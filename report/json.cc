@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <ostream>
 
+#include "engine/json_text.h"
 #include "report/render.h"
 #include "report/text.h"
 
@@ -206,7 +207,7 @@ class JsonWriter {
 
 // `"key":` then the serialized value.
 void Member(std::ostream& out, std::string_view key, const json::value& v, bool comma = true) {
-  out << json::serialize(json::value(key)) << ':' << json::serialize(v) << (comma ? ",\n" : "\n");
+  out << JsonText(json::value(key)) << ':' << JsonText(v) << (comma ? ",\n" : "\n");
 }
 
 // Appends `text` (valid UTF-8) as the inside of a JSON string.
@@ -238,7 +239,7 @@ Status WriteOutput(std::ostream& out, EvidenceReader& reader, const journal::Att
   json::object head = {{"run_id", a.run_id},     {"step_id", a.step_id}, {"attempt", a.attempt},
                        {"stream", StreamName(x.stream)}, {"bytes", x.bytes},   {"sha256", x.sha256},
                        {"lines", x.lines},       {"encoding", x.valid_utf8 ? "utf-8" : "base64"}};
-  std::string prefix = json::serialize(head);
+  std::string prefix = JsonText(head);
   prefix.pop_back();  // the closing brace: the text follows
   out << prefix << (x.valid_utf8 ? ",\"text\":\"" : ",\"data\":\"");
   Utf8Sanitizer text(ControlChars::kKeep);
@@ -294,7 +295,7 @@ Status RenderJson(const ExportModel& m, EvidenceReader& reader, std::ostream& ou
   out << "\"timeline\":[";
   bool first = true;
   Status s = reader.ForEachEvent(m.run_ids(), [&](const journal::EventRecord& e) {
-    out << (first ? "\n" : ",\n") << json::serialize(w.Event(e));
+    out << (first ? "\n" : ",\n") << JsonText(w.Event(e));
     first = false;
     return StreamStatus(out);
   });

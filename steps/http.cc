@@ -2,12 +2,12 @@
 // field schema and the executor (rendering, redirects, expectations,
 // outputs, journaling). The exchange itself is in http_client.cc.
 #include <algorithm>
-#include <boost/json/serialize.hpp>
 #include <cctype>
 #include <memory>
 
 #include "engine/executor.h"
 #include "engine/expr/expr.h"
+#include "engine/json_text.h"
 #include "engine/schema_reader.h"
 #include "engine/script.h"
 #include "steps/http_client.h"
@@ -133,7 +133,7 @@ Result<Prepared> Prepare(const StepContext& ctx) {
   if (const Node* j = f.Find("json")) {
     auto v = RenderJson(j->ToJson(), values);
     if (!v.ok()) return Status::InvalidArgument("'json': " + v.status().message());
-    req.body = json::serialize(*v);
+    req.body = JsonText(*v);
     if (!HasHeader(req.headers, "Content-Type")) req.headers.emplace_back("Content-Type", "application/json");
   } else if (const Node* b = f.Find("body")) {
     auto v = RenderText(b->scalar, values);

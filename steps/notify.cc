@@ -6,12 +6,12 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
-#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <ctime>
 
 #include "engine/env.h"
 #include "engine/executor.h"
+#include "engine/json_text.h"
 #include "engine/schema_reader.h"
 #include "engine/script.h"
 #include "steps/http_client.h"
@@ -378,7 +378,7 @@ Result<HttpRequest> WebhookRequest(const StepContext& ctx, const std::string& su
   }
   if (!HasHeader(req.headers, "Content-Type"))
     req.headers.emplace(req.headers.begin(), "Content-Type", "application/json");
-  req.body = boost::json::serialize(WebhookPayload(ctx, subject, message));
+  req.body = JsonText(WebhookPayload(ctx, subject, message));
   req.body_limit = 1u << 20;
   return req;
 }

@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -16,6 +15,7 @@
 
 #include "engine/duration.h"
 #include "engine/expr/expr.h"
+#include "engine/json_text.h"
 
 namespace runbook::steps::sql {
 
@@ -179,7 +179,7 @@ int BindValue(sqlite3_stmt* stmt, int index, const boost::json::value& v) {
     }
     case boost::json::kind::array:
     case boost::json::kind::object: {
-      std::string text = boost::json::serialize(v);
+      std::string text = JsonText(v);
       return sqlite3_bind_text64(stmt, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
     }
   }

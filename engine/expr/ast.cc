@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <initializer_list>
 #include <string_view>
-#include <boost/json/serialize.hpp>
+
+#include "engine/json_text.h"
 
 namespace runbook::expr {
 
@@ -89,7 +90,7 @@ std::string DebugString(const Node& n) {
     return out.append(")");
   };
   switch (n.kind) {
-    case Node::Kind::kLiteral: return boost::json::serialize(n.value);
+    case Node::Kind::kLiteral: return JsonText(n.value);
     case Node::Kind::kName: return std::string(n.name);
     case Node::Kind::kMember: return Concat({"(. ", DebugString(*n.lhs), " ", n.name, ")"});
     case Node::Kind::kIndex: return Concat({"([] ", DebugString(*n.lhs), " ", DebugString(*n.rhs), ")"});

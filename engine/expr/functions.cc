@@ -1,11 +1,11 @@
 #include "engine/expr/functions.h"
 
 #include <boost/json/parser.hpp>
-#include <boost/json/serialize.hpp>
 #include <cmath>
 
 #include "engine/diagnostics.h"
 #include "engine/expr/values.h"
+#include "engine/json_text.h"
 
 namespace runbook::expr {
 
@@ -118,7 +118,7 @@ Result<value> Join(const value* a, int) {
   return value(std::move(out));
 }
 
-Result<value> ToJson(const value* a, int) { return value(boost::json::serialize(a[0])); }
+Result<value> ToJson(const value* a, int) { return value(JsonText(a[0])); }
 
 const FunctionSpec kFunctions[] = {
     {"always", 0, 0, Type::kBool, {}, true, nullptr},

@@ -1,10 +1,11 @@
 #include "engine/expr/values.h"
 
-#include <boost/json/serialize.hpp>
 #include <charconv>
 #include <cmath>
 #include <utility>
 #include <vector>
+
+#include "engine/json_text.h"
 
 namespace runbook::expr {
 
@@ -149,15 +150,21 @@ std::string ToDisplayString(const boost::json::value& v) {
     case boost::json::kind::int64: return std::to_string(v.get_int64());
     case boost::json::kind::uint64: return std::to_string(v.get_uint64());
     case boost::json::kind::double_: {
+      // Plain decimal where people, bc and awk expect it: integers up to
+      // 1e16 without ".0", other values from 1e-4 to 1e16 as JSON writes
+      // them ("0.0001", "15000000000.5", not "1e-04"); beyond that the
+      // shortest form ("1e-05", "9223372036854775808", "1e+300").
       double d = v.get_double();
-      if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 1e15)
+      const double a = std::fabs(d);
+      if (std::isfinite(d) && d == std::trunc(d) && a < 1e16)
         return std::to_string(static_cast<std::int64_t>(d));
+      if (std::isfinite(d) && a >= 1e-4 && a < 1e16) return JsonNumberText(d);
       auto r = std::to_chars(buf, buf + sizeof buf, d);
       return std::string(buf, r.ptr);
     }
     case boost::json::kind::string: return std::string(v.get_string());
     case boost::json::kind::array:
-    case boost::json::kind::object: return boost::json::serialize(v);
+    case boost::json::kind::object: return JsonText(v);
   }
   return "";
 }

@@ -25,7 +25,7 @@ TEST(ExprEvalTest, EvaluatesLiterals) {
       {"'it''s'", "\"it's\""},
       {"42", "42"},
       {"-5", "-5"},
-      {"2.5", "2.5E0"},
+      {"2.5", "2.5"},
       {"true", "true"},
       {"null", "null"},
   });
@@ -213,7 +213,13 @@ TEST(ExprEvalTest, DisplaysValuesAsTheyReadInText) {
   EXPECT_EQ(ToDisplayString(value(-0.0)), "0");
   EXPECT_EQ(ToDisplayString(value(-3.0)), "-3");
   EXPECT_EQ(ToDisplayString(value(999999999999999.0)), "999999999999999");
-  EXPECT_EQ(ToDisplayString(value(1e15)), "1e+15");
+  EXPECT_EQ(ToDisplayString(value(1e15)), "1000000000000000");
+  EXPECT_EQ(ToDisplayString(value(1.5e10)), "15000000000");
+  EXPECT_EQ(ToDisplayString(value(15000000000.5)), "15000000000.5");
+  EXPECT_EQ(ToDisplayString(value(1e16)), "1e+16");
+  EXPECT_EQ(ToDisplayString(value(0.0001)), "0.0001");
+  EXPECT_EQ(ToDisplayString(value(0.00012)), "0.00012");
+  EXPECT_EQ(ToDisplayString(value(0.00001)), "1e-05");
   EXPECT_EQ(ToDisplayString(value(0.1)), "0.1");
   EXPECT_EQ(ToDisplayString(value(91.5)), "91.5");
   EXPECT_EQ(ToDisplayString(value(1.0 / 3)), "0.3333333333333333");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/expr/expr.h"
+#include "engine/json_text.h"
 #include "tests/engine/expr_test_fakes.h"
 
 namespace runbook::expr {
@@ -21,7 +22,7 @@ std::string RenderJson(std::string_view text) {
   if (!t.ok()) return "parse error: " + t.status().message();
   FakeContext ctx;
   auto v = RenderValue(*t, ctx);
-  return v.ok() ? boost::json::serialize(*v) : "error: " + v.status().message();
+  return v.ok() ? JsonText(*v) : "error: " + v.status().message();
 }
 
 TEST(ExprTemplateTest, LiteralTextHasNoExpression) {
@@ -69,7 +70,7 @@ TEST(ExprTemplateTest, SingleExpressionKeepsItsType) {
   EXPECT_EQ(RenderJson("${{ params.tags }}"), "[\"a\",\"b\",3]");
   EXPECT_EQ(RenderJson("${{ params.flag }}"), "true");
   EXPECT_EQ(RenderJson("${{ null }}"), "null");
-  EXPECT_EQ(RenderJson("${{ params.ratio }}"), "5E-1");
+  EXPECT_EQ(RenderJson("${{ params.ratio }}"), "0.5");
   // Anything around the expression makes it a string.
   EXPECT_EQ(RenderJson(" ${{ params.count }}"), "\" 3\"");
   EXPECT_EQ(RenderJson("${{ params.count }}${{ params.count }}"), "\"33\"");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/expr/expr.h"
+#include "engine/json_text.h"
 
 namespace runbook::expr {
 
@@ -61,13 +62,13 @@ class FakeContext : public Context {
   std::map<std::string, bool> status_ = {{"success", true}, {"failure", false}, {"always", true}};
 };
 
-// The value as JSON (so 5, 5E0 and "5" differ), or "error: message".
+// The value as JSON (so 5, 5.0 and "5" differ), or "error: message".
 inline std::string EvalText(std::string_view text, const Context& ctx) {
   auto e = Expression::Parse(text);
   if (!e.ok()) return "parse error: " + e.status().message();
   auto v = Evaluate(*e, ctx);
   if (!v.ok()) return "error: " + v.status().message();
-  return boost::json::serialize(*v);
+  return JsonText(*v);
 }
 
 inline std::string EvalText(std::string_view text) {

@@ -94,7 +94,7 @@ TEST(ExtractHardening, IntegerConversionRefusesWhatDoesNotFitAndKeepsExactIntege
   r.json_pointer = "/n";
   r.type = OutputType::kInt;
   EXPECT_EQ(ExtractOutput(r, R"({"n": 1e300})").status().message(),
-            "output 'n': '1E300' is out of range for an integer");
+            "output 'n': '1e+300' is out of range for an integer");
   EXPECT_FALSE(ExtractOutput(r, R"({"n": 18446744073709551615})").ok());
   EXPECT_FALSE(ExtractOutput(r, R"({"n": -9.3e18})").ok());
   EXPECT_EQ(ExtractOutput(r, R"({"n": 9007199254740993})")->as_int64(), 9007199254740993);

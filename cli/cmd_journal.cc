@@ -1,7 +1,7 @@
 // Journal maintenance: `runbook journal verify` (the hash chain, integrity,
-// source and output digests) and `runbook journal prune` (retention, with an
-// archive and a chain anchor). `journal export` is registered from
-// cmd_export.cc.
+// source and output digests), `runbook journal prune` (retention, with an
+// archive and a chain anchor) and `runbook journal backup` (a consistent
+// copy, verified). `journal export` is registered from cmd_export.cc.
 #include <boost/json.hpp>
 #include <chrono>
 #include <ostream>
@@ -9,10 +9,12 @@
 #include "cli/cli.h"
 #include "engine/json_text.h"
 #include "engine/values.h"
+#include "journal/backup.h"
 #include "journal/chain.h"
 #include "journal/identity.h"
 #include "journal/path.h"
 #include "journal/prune.h"
+#include "journal/spill.h"
 #include "journal/verify.h"
 
 namespace runbook::cli {
@@ -171,10 +173,53 @@ int RunPrune(CliEnv& env, const PruneCliOptions& opt) {
   return kExitOk;
 }
 
+// --- backup ---------------------------------------------------------------------
+int RunBackup(CliEnv& env, const std::string& dest) {
+  std::string path = JournalPath(env);
+  auto report = journal::BackupJournal(path, dest);
+  if (!report.ok()) {
+    env.Error("journal backup: " + report.status().message());
+    return kExitFailed;
+  }
+  const journal::BackupReport& b = *report;
+  for (const std::string& w : b.warnings) env.err << "runbook: warning: " << w << "\n";
+  // The copy is checked as a reviewer would check it.
+  auto verified = journal::VerifyJournal(dest);
+  if (!verified.ok()) {
+    env.Error("journal backup: " + dest + " was written but cannot be verified: " + verified.status().message());
+    return kExitFailed;
+  }
+  const journal::VerifyReport& v = *verified;
+  if (env.globals.json) {
+    boost::json::object j = {{"journal", path},
+                             {"backup", dest},
+                             {"runs", b.runs},
+                             {"events", b.events},
+                             {"spill_files", b.spill_files},
+                             {"warnings", boost::json::array(b.warnings.begin(), b.warnings.end())},
+                             {"verify", VerifyJson(dest, v)}};
+    env.out << JsonText(j) << "\n";
+    return v.ok ? kExitOk : kExitFailed;
+  }
+  env.out << "backup of " << path << " written to " << dest << ": " << b.runs << " run(s), " << b.events
+          << " events, " << b.spill_files << " spill file(s)"
+          << (b.spill_files ? " in " + journal::SpillDirFor(dest) : "") << "\n";
+  if (v.ok) {
+    env.out << "  verified: " << v.events_checked << " events, " << v.attempts_checked
+            << " attempt(s) of output re-hashed";
+    if (v.last_seq) env.out << "; head " << v.last_seq << ":" << v.head_hash;
+    env.out << "\n";
+  } else {
+    env.out << "  the copy is BROKEN as the journal was, " << v.problems_found
+            << " problem(s): `runbook --journal " << dest << " journal verify` lists them\n";
+  }
+  return v.ok ? kExitOk : kExitFailed;
+}
+
 }  // namespace
 
 void RegisterJournal(CLI::App& app, CliEnv& env) {
-  auto* cmd = app.add_subcommand("journal", "Journal maintenance: verify, export, prune");
+  auto* cmd = app.add_subcommand("journal", "Journal maintenance: verify, export, prune, backup");
   cmd->require_subcommand(1);
 
   auto vopt = std::make_shared<VerifyOptions>();
@@ -193,6 +238,13 @@ void RegisterJournal(CLI::App& app, CliEnv& env) {
   prune->add_option("--archive", popt->archive, "Copy the runs to this journal file (created 0600) first");
   prune->add_flag("--dry-run", popt->dry_run, "Show what would be removed; change nothing");
   prune->callback([&env, popt] { env.exit_code = RunPrune(env, *popt); });
+
+  auto dest = std::make_shared<std::string>();
+  auto* backup = cmd->add_subcommand(
+      "backup", "Copy the journal and its spill files consistently while runs go on, then verify the copy");
+  backup->add_option("DEST", *dest, "The copy's path (must not exist; its spill files go to DEST.blobs)")
+      ->required();
+  backup->callback([&env, dest] { env.exit_code = RunBackup(env, *dest); });
 
   RegisterJournalExport(*cmd, env);
 }

@@ -116,9 +116,9 @@ Result<BackupReport> BackupJournal(const std::string& from, const std::string& t
         spills[st->Text(0)].push_back(st->Text(1));
       }
     }
-    // The copy as one file, in rollback-journal mode, so that reading it (a
-    // verify, a review on another machine) leaves no -wal and -shm beside
-    // it; the first runbook command that writes to it switches it to WAL.
+    // The copy as one file, in rollback-journal mode, so that reading it
+    // (journal verify, sqlite3) leaves no -wal and -shm beside it; any other
+    // runbook command that opens it switches it to WAL, as for any journal.
     auto mode = (*dst)->QueryText("PRAGMA journal_mode = DELETE");
     if (!mode.ok()) return mode.status();
     if (*mode != "delete") return Status::Internal(partial.path() + ": journal_mode stays " + *mode);

@@ -23,33 +23,9 @@ void AppendDouble(std::string& out, double d) {
   if (plain && text.find('.') == std::string_view::npos) out += ".0";
 }
 
-// Escaped as Boost.JSON escapes: the quote, the backslash and the control
-// characters U+0000 to U+001F (\b \t \n \f \r, else \u00XX); everything
-// else, UTF-8 included, as it is.
 void AppendString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  size_t run = 0;  // start of the stretch that needs no escaping
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xf];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
+  AppendJsonStringBody(out, s);
   out += '"';
 }
 
@@ -108,6 +84,34 @@ std::string JsonText(const boost::json::array& a) {
   std::string out;
   AppendArray(out, a);
   return out;
+}
+
+// Escaped as Boost.JSON escapes: the quote, the backslash and the control
+// characters U+0000 to U+001F (\b \t \n \f \r, else \u00XX); everything
+// else, UTF-8 included, as it is.
+void AppendJsonStringBody(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t run = 0;  // start of the stretch that needs no escaping
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xf];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
 }
 
 std::string JsonNumberText(double d) {

@@ -13,6 +13,7 @@
 
 #include <boost/json/fwd.hpp>
 #include <string>
+#include <string_view>
 
 namespace runbook {
 
@@ -24,5 +25,10 @@ void AppendJsonText(std::string& out, const boost::json::value& v);
 
 // A double as JsonText writes it.
 std::string JsonNumberText(double d);
+
+// Appends `text` escaped as the inside of a JSON string (no quotes), as
+// JsonText escapes strings: for writers that stream one long string in
+// pieces (the export's output text).
+void AppendJsonStringBody(std::string& out, std::string_view text);
 
 }  // namespace runbook

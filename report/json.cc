@@ -210,29 +210,6 @@ void Member(std::ostream& out, std::string_view key, const json::value& v, bool 
   out << JsonText(json::value(key)) << ':' << JsonText(v) << (comma ? ",\n" : "\n");
 }
 
-// Appends `text` (valid UTF-8) as the inside of a JSON string.
-void EscapeInto(std::string_view text, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char ch : text) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += ch;
-        }
-    }
-  }
-}
-
 // One element of "outputs": the full text of one stream of one attempt.
 Status WriteOutput(std::ostream& out, EvidenceReader& reader, const journal::AttemptRecord& a,
                    const OutputExcerpt& x) {
@@ -250,7 +227,7 @@ Status WriteOutput(std::ostream& out, EvidenceReader& reader, const journal::Att
     if (x.valid_utf8) {
       std::string clean;
       text.Feed(data, clean);
-      EscapeInto(clean, buf);
+      AppendJsonStringBody(buf, clean);
     } else {
       base64.Feed(data, buf);
     }
@@ -262,7 +239,7 @@ Status WriteOutput(std::ostream& out, EvidenceReader& reader, const journal::Att
   if (x.valid_utf8) {
     std::string clean;
     text.Finish(clean);
-    EscapeInto(clean, buf);
+    AppendJsonStringBody(buf, clean);
   } else {
     base64.Finish(buf);
   }

@@ -90,6 +90,9 @@ TEST(JsonTextTest, StringsAreEscapedByteForByteAsBoostJsonEscapesThem) {
   for (const std::string& s : {every, std::string("plain"), std::string(""), std::string("\"\\\"")}) {
     boost::json::value v(s);
     EXPECT_EQ(JsonText(v), boost::json::serialize(v));
+    std::string body;  // the same, streamed without the quotes
+    AppendJsonStringBody(body, s);
+    EXPECT_EQ("\"" + body + "\"", boost::json::serialize(v));
     boost::json::object o;
     o[s] = s;  // keys too
     EXPECT_EQ(JsonText(o), boost::json::serialize(o));

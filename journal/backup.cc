@@ -142,7 +142,6 @@ Result<BackupReport> BackupJournal(const std::string& from, const std::string& t
   }
   unlink(partial.path().c_str());
   partial.Keep();
-  for (const char* suffix : {"-wal", "-shm"}) unlink((partial.path() + suffix).c_str());
   if (Status s = SyncPath(spill_internal::ParentDir(to), O_RDONLY | O_DIRECTORY); !s.ok()) return s;
   return report;
 }

@@ -14,6 +14,17 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test || exit 1
 jobs=$(nproc)
+
+# Disk: a full run writes about 6 GB (four build trees, ccache's compressed
+# copies of their objects, the tests' journals). Said up front, so that a
+# build stopping with "No space left on device" is not a mystery.
+for dir in . "${TMPDIR:-/tmp}"; do
+  free_mb=$(df -Pm "$dir" | awk 'NR == 2 {print $4}')
+  echo "== disk: ${free_mb} MB free for $(cd "$dir" && pwd) =="
+  if (( free_mb < 7 * 1024 )); then
+    echo "warning: a full run writes about 6 GB; with ${free_mb} MB free the build or a test may run out of space" >&2
+  fi
+done
 status=0
 
 # Real MariaDB, Redis and the web fixture on 127.0.0.1 for the shipped

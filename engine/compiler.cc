@@ -358,13 +358,13 @@ class CompilerImpl {
       }
       if (path.size() == 2) return expr::Type::kObject;
       const std::string& prop = path[2];
-      if (prop == "status" || prop == "exit_code") {
+      if (prop == "status" || prop == "exit_code" || prop == "error") {
         if (path.size() > 3)
           return Status::InvalidArgument("'steps." + id + "." + prop + "' has no field '" + path[3] + "'");
-        return prop == "status" ? expr::Type::kString : expr::Type::kNumber;
+        return prop == "exit_code" ? expr::Type::kNumber : expr::Type::kString;
       }
       if (prop != "outputs")
-        return Status::NotFound("unknown step property '" + prop + "' (use status, exit_code or outputs)");
+        return Status::NotFound("unknown step property '" + prop + "' (use status, exit_code, error or outputs)");
       if (path.size() == 3) return expr::Type::kObject;
       const std::string& name = path[3];
       std::vector<std::string> names;

@@ -228,7 +228,7 @@ void RunExecution::CancelParked() {
     Event(cs.id(), "step_finished", why, attempt, {{"status", "cancelled"}});
     attempts_used_[s] = std::max(attempts_used_[s], attempt);
     plan_.Finish(s, StepStatus::kCancelled);
-    values_.steps[cs.id()] = StepResultValues{"cancelled", std::nullopt, {}};
+    values_.steps[cs.id()] = StepResultValues{"cancelled", std::nullopt, {}, why};
   }
 }
 

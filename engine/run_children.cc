@@ -35,6 +35,7 @@ Status RunExecution::LoadPrior() {
     p.last_attempt = a.attempt;
     p.status = a.status;
     p.exit_code = a.exit_code;
+    p.error = a.error;
     auto v = boost::json::parse(a.outputs_json);
     p.outputs = v.is_object() ? v.as_object() : boost::json::object{};
   }
@@ -80,13 +81,13 @@ void RunExecution::RestoreSteps() {
     auto it = prior_.find(cs.id());
     if (it == prior_.end()) continue;
     if (it->second.rejected) {
-      values_.steps[cs.id()] = StepResultValues{"failed", std::nullopt, {}};
+      values_.steps[cs.id()] = StepResultValues{"failed", std::nullopt, {}, it->second.error};
       plan_.Restore(cs.index, StepStatus::kFailed);
       rejected.push_back(boost::json::value(cs.id()));
       continue;
     }
     if (it->second.status != journal::AttemptStatus::kSucceeded) continue;
-    StepResultValues v{"succeeded", it->second.exit_code, it->second.outputs};
+    StepResultValues v{"succeeded", it->second.exit_code, it->second.outputs, {}};
     if (cs.spec->type == "shell" || cs.spec->type == "exec") {
       // stdout/stderr are journaled as output (chunks or spill files), not
       // as outputs; the first kRestoreTextLimit bytes, as a run keeps them.

@@ -83,6 +83,7 @@ struct PriorStep {
   journal::AttemptStatus status = journal::AttemptStatus::kPending;
   std::optional<int> exit_code;
   boost::json::object outputs;
+  std::string error;      // as journaled (masked)
   bool rejected = false;  // its approval was rejected: a decision, not a failure to retry
 };
 

@@ -458,7 +458,7 @@ void RunExecution::SkipStep(int s, const std::string& reason) {
   RecordAttempt(s, attempt, StepStatus::kSkipped, now, now, std::nullopt, {}, reason, nullptr);
   Event(cs.id(), "step_skipped", "skipped: " + reason, attempt);
   plan_.Skip(s);
-  values_.steps[cs.id()] = StepResultValues{"skipped", std::nullopt, {}};
+  values_.steps[cs.id()] = StepResultValues{"skipped", std::nullopt, {}, masker_.Mask(reason)};
   if (progress_) progress_->StepSkipped(cs, reason);
 }
 
@@ -470,7 +470,7 @@ void RunExecution::FailWithoutRunning(int s, const std::string& error) {
   Event(cs.id(), "step_finished", "failed: " + error, attempt, {{"status", "failed"}});
   if (plan_.status(s) == StepStatus::kPending) plan_.Start(s);
   plan_.Finish(s, StepStatus::kFailed);
-  values_.steps[cs.id()] = StepResultValues{"failed", std::nullopt, {}};
+  values_.steps[cs.id()] = StepResultValues{"failed", std::nullopt, {}, masker_.Mask(error)};
   if (progress_) progress_->StepFinished(cs, attempt, StepStatus::kFailed, Millis(0), error);
 }
 
@@ -480,6 +480,7 @@ void RunExecution::FinishStep(int s, StepStatus status, StepOutcome outcome) {
   result.status = StepStatusName(status);
   result.exit_code = outcome.exit_code;
   result.outputs = std::move(outcome.outputs);
+  if (status != StepStatus::kSucceeded) result.error = masker_.Mask(outcome.error);
   values_.steps[rb_.steps[s].id()] = std::move(result);
   plan_.Finish(s, status);
   Wake();
@@ -590,7 +591,7 @@ awaitable<void> RunExecution::RunStep(int s) {
 }
 
 Result<bool> RunExecution::RepeatSatisfied(const CompiledStep& cs, const StepOutcome& outcome) {
-  StepResultValues self{"succeeded", outcome.exit_code, outcome.outputs};
+  StepResultValues self{"succeeded", outcome.exit_code, outcome.outputs, {}};
   auto saved = values_.steps.find(cs.id()) != values_.steps.end()
                    ? std::optional<StepResultValues>(values_.steps[cs.id()])
                    : std::nullopt;

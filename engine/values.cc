@@ -79,6 +79,7 @@ Result<boost::json::value> ValueContext::Lookup(const std::vector<std::string>& 
     o["status"] = s.status;
     if (s.exit_code) o["exit_code"] = *s.exit_code;
     else o["exit_code"] = nullptr;
+    o["error"] = s.error;
     o["outputs"] = s.outputs;
     return Walk(boost::json::value(std::move(o)), path, 2);
   }

@@ -23,6 +23,9 @@ struct StepResultValues {
   std::string status;  // succeeded, failed, skipped, ...
   std::optional<long long> exit_code;
   boost::json::object outputs;
+  // Why the step did not succeed (its error, the skip's or cancel's reason),
+  // masked; empty when it succeeded. `steps.ID.error` in expressions.
+  std::string error;
 };
 
 class ValueContext : public expr::Context {

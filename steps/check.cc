@@ -6,6 +6,7 @@
 
 #include "engine/executor.h"
 #include "engine/expr/expr.h"
+#include "engine/expr/values.h"
 #include "engine/schema_reader.h"
 #include "engine/script.h"
 #include "steps/registry.h"
@@ -183,7 +184,9 @@ class CheckExecutor : public StepExecutor {
     if (const Node* m = f.Find("message")) {
       auto r = RenderText(m->scalar, *ctx.values);
       if (!r.ok()) co_return Failed("'message': " + r.status().message());
-      message = *r;
+      // Blanks at either end dropped: a value that rendered empty at the end
+      // of a template ("...: ${{ trim(stderr) }}") leaves no dangling space.
+      message = std::string(expr::TrimBlanks(*r));
       custom = true;
     }
     std::string line = std::string(LevelName(level)) + ": " + message;

@@ -190,6 +190,7 @@ std::vector<std::string> CliSandbox::Env() const {
   env["XDG_STATE_HOME"] = dir_ + "/state";
   env["NO_COLOR"] = "1";
   for (const auto& [k, v] : extra_env_) env[k] = v;
+  for (const auto& k : unset_env_) env.erase(k);
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,7 +99,15 @@ class CliSandbox {
     return WriteFile(std::string(name) + ".yaml", yaml);
   }
   // Extra variables for every later command (overriding the defaults).
-  void SetEnv(const std::string& key, const std::string& value) { extra_env_[key] = value; }
+  void SetEnv(const std::string& key, const std::string& value) {
+    extra_env_[key] = value;
+    unset_env_.erase(key);
+  }
+  // A variable left out of every later command's environment.
+  void UnsetEnv(const std::string& key) {
+    extra_env_.erase(key);
+    unset_env_.insert(key);
+  }
 
   // `runbook ARGS...` to the end (or `timeout`, then SIGKILL).
   Outcome Run(const std::vector<std::string>& args, milliseconds timeout = milliseconds(60000));
@@ -127,6 +136,7 @@ class CliSandbox {
   std::string dir_;
   std::string journal_;
   std::map<std::string, std::string> extra_env_;
+  std::set<std::string> unset_env_;
   int commands_ = 0;
 };
 

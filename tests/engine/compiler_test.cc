@@ -149,5 +149,27 @@ steps:
   EXPECT_NE(err.find("unknown parameter 'nope'"), std::string::npos) << err;
 }
 
+TEST(Compiler, StepErrorIsAStringWithNoFields) {
+  std::string err;
+  auto ok = CompileText(R"(
+steps:
+  - {id: a, run: "false", continue_on_error: true}
+  - {id: b, needs: [a], if: "steps.a.error != ''", run: "echo ${{ steps.a.error }}"}
+)",
+                        &err);
+  EXPECT_TRUE(ok) << err;
+  auto rb = CompileText(R"(
+steps:
+  - {id: a, run: "false", continue_on_error: true}
+  - {id: b, needs: [a], if: "steps.a.error == 1", run: "echo ${{ steps.a.error.text }} ${{ steps.a.reason }}"}
+)",
+                        &err);
+  EXPECT_FALSE(rb);
+  EXPECT_NE(err.find("'==' compares string with number"), std::string::npos) << err;
+  EXPECT_NE(err.find("'steps.a.error' has no field 'text'"), std::string::npos) << err;
+  EXPECT_NE(err.find("unknown step property 'reason' (use status, exit_code, error or outputs)"), std::string::npos)
+      << err;
+}
+
 }  // namespace
 }  // namespace runbook

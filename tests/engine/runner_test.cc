@@ -320,6 +320,45 @@ steps:
   EXPECT_NE(all.find("rejected ***"), std::string::npos) << all;
 }
 
+TEST_F(RunnerTest, StepErrorSaysWhyAStepDidNotSucceed) {
+  const std::string secret = "s3cr3t-t0ken-value";
+  launcher_.OnProgram("bad", FakeProcessLauncher::Exits(3));
+  launcher_.OnProgram("echo-secret", FakeProcessLauncher::Exits(0, "count " + secret + "\n"));
+  auto s = Run(R"(
+secrets:
+  TOKEN: {env: NOT_USED}
+  MISSING: {env: RUNNER_TEST_SURELY_UNSET}
+steps:
+  - {id: ok, argv: [good]}
+  - {id: bad, argv: [bad], continue_on_error: true}
+  - {id: never, if: "1 == 2", argv: [good]}
+  - {id: nosecret, argv: [x], env: {T: "${{ secrets.MISSING }}"}, continue_on_error: true}
+  - id: unreadable
+    argv: [echo-secret]
+    env: {T: "${{ secrets.TOKEN }}"}
+    outputs: {n: {from: stdout, type: int}}
+    continue_on_error: true
+  - id: report
+    needs: [ok, bad, never, nosecret, unreadable]
+    if: always()
+    argv: [report, "ok=[${{ steps.ok.error }}]", "${{ steps.bad.error }}", "${{ steps.never.error }}",
+           "${{ steps.nosecret.error }}", "${{ steps.unreadable.error }}"]
+)",
+               4, {{"TOKEN", secret}});
+  ASSERT_EQ(s.status, journal::RunStatus::kSucceeded) << s.error;
+  const auto& argv = launcher_.requests().back().argv;
+  ASSERT_EQ(argv.size(), 6u);
+  EXPECT_EQ(argv[1], "ok=[]");
+  EXPECT_EQ(argv[2], "exit code 3");
+  EXPECT_EQ(argv[3], "condition is false: 1 == 2");
+  EXPECT_EQ(argv[4], Attempts(s.run_id, "nosecret").at(0).error);
+  EXPECT_NE(argv[4].find("secret 'MISSING' is not available"), std::string::npos) << argv[4];
+  // An error that quotes a secret reads as the journal has it: masked.
+  EXPECT_EQ(argv[5], Attempts(s.run_id, "unreadable").at(0).error);
+  EXPECT_EQ(argv[5].find(secret), std::string::npos) << argv[5];
+  EXPECT_NE(argv[5].find("***"), std::string::npos) << argv[5];
+}
+
 TEST_F(RunnerTest, AMissingSecretFailsOnlyTheStepThatUsesIt) {
   Diagnostics diags;
   auto s = Run(R"(

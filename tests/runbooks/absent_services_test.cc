@@ -44,7 +44,8 @@ class AbsentServicesTest : public RunbooksTest {
     EXPECT_EQ(o.exit_code, 1) << o.Describe();
     EXPECT_EQ(clitest::JsonString(show, "status"), "failed") << name;
     for (const auto& step : steps)
-      EXPECT_THAT(Findings(show), Contains(AllOf(HasSubstr("critical " + step + ":"), HasSubstr("127.0.0.1:9"))))
+      EXPECT_THAT(Findings(show), Contains(AllOf(HasSubstr("critical " + step + ":"), HasSubstr("127.0.0.1:9"),
+                                                 HasSubstr("exit code "))))
           << name;
   }
 };

@@ -21,6 +21,7 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 // --- daily-health-check ------------------------------------------------------------
 
@@ -59,13 +60,52 @@ TEST_F(RunbooksTest, DailyHealthCheckWithServicesAbsentEndsWithCriticalFindingsN
   EXPECT_EQ(o.exit_code, 1) << o.Describe();
   EXPECT_EQ(clitest::JsonString(show, "status"), "failed");
   std::vector<std::string> findings = Findings(show);
-  EXPECT_THAT(findings, Contains(AllOf(HasSubstr("critical system-healthy"), HasSubstr("missing.sh"))));
-  EXPECT_THAT(findings, Contains(AllOf(HasSubstr("critical app-reachable"), HasSubstr("127.0.0.1:9"))));
-  EXPECT_THAT(findings, Contains(AllOf(HasSubstr("critical db-reachable"), HasSubstr("127.0.0.1:9"))));
-  EXPECT_THAT(findings, Contains(AllOf(HasSubstr("critical redis-reachable"), HasSubstr("127.0.0.1:9"))));
+  // Each finding says why: the step's error (steps.ID.error), then what the
+  // command printed on stderr.
+  EXPECT_THAT(findings, Contains(AllOf(HasSubstr("critical system-healthy"), HasSubstr("missing.sh"),
+                                       HasSubstr("exit code 2."))));
+  EXPECT_THAT(findings, Contains(AllOf(HasSubstr("critical app-reachable"), HasSubstr("127.0.0.1:9"),
+                                       HasSubstr("exit code 7. curl: (7)"))));
+  EXPECT_THAT(findings, Contains(AllOf(HasSubstr("critical db-reachable"), HasSubstr("127.0.0.1:9"),
+                                       HasSubstr("exit code 1. ERROR"))));
+  EXPECT_THAT(findings, Contains(AllOf(HasSubstr("critical redis-reachable"), HasSubstr("127.0.0.1:9"),
+                                       HasSubstr("exit code 1. Could not connect to Redis"))));
+  EXPECT_THAT(findings, Not(Contains(HasSubstr("redis-pong"))));  // not reached, not a second finding
   EXPECT_EQ(*Output(show, "redis_ok"), boost::json::value(false));
   EXPECT_TRUE(Output(show, "active_sessions")->is_null());
   EXPECT_TRUE(Output(show, "database_size_mb")->is_null());
+}
+
+TEST_F(RunbooksTest, DailyHealthCheckWithoutTheDatabasePasswordSaysSoInItsFinding) {
+  Site& s = site();
+  s.WriteProfile();
+  sandbox_.UnsetEnv("MYSQL_PASSWORD");
+  clitest::Outcome o;
+  boost::json::value show = Run("daily-health-check", {}, &o);
+  EXPECT_EQ(o.exit_code, 1) << o.Describe();
+  // db-connections never ran (its secret has no value); the finding carries
+  // the step's error instead of an empty stderr.
+  EXPECT_EQ(StepStatus(show, "db-connections"), "failed");
+  EXPECT_THAT(Findings(show), Contains(AllOf(HasSubstr("critical db-reachable: Database connection failure"),
+                                             HasSubstr("secret 'MYSQL_PASSWORD' is not available: environment "
+                                                       "variable MYSQL_PASSWORD is not set"))));
+}
+
+TEST_F(RunbooksTest, DailyHealthCheckReportsARedisThatAnswersPingWithAnErrorReply) {
+  Site& s = site();
+  s.WriteProfile();
+  // A Redis still loading its dataset answers every command with an error
+  // reply, which redis-cli prints on stdout and exits 0 (checked against a
+  // socket answering -LOADING).
+  s.FakeCommand("redis-cli", "LOADING Redis is loading the dataset in memory\n", 0);
+  clitest::Outcome o;
+  boost::json::value show = Run("daily-health-check", {}, &o);
+  EXPECT_EQ(o.exit_code, 1) << o.Describe();
+  std::vector<std::string> findings = Findings(show);
+  EXPECT_THAT(findings, Contains(AllOf(HasSubstr("critical redis-pong: Redis connection failure"),
+                                       HasSubstr("PING answered 'LOADING Redis is loading the dataset in memory'"))));
+  EXPECT_THAT(findings, Not(Contains(HasSubstr("redis-reachable"))));
+  EXPECT_EQ(*Output(show, "redis_ok"), boost::json::value(false));
 }
 
 // --- daily-review ------------------------------------------------------------------

@@ -49,6 +49,8 @@ boost::json::object VerifyJson(const std::string& path, const journal::VerifyRep
   boost::json::array problems;
   for (const auto& p : r.problems)
     problems.push_back({{"seq", p.seq}, {"run_id", p.run_id}, {"step_id", p.step_id}, {"message", p.message}});
+  boost::json::array stray;
+  for (const auto& d : r.stray_spill_dirs) stray.push_back(boost::json::value(d));
   return {{"journal", path},
           {"ok", r.ok},
           {"events_checked", r.events_checked},
@@ -59,7 +61,8 @@ boost::json::object VerifyJson(const std::string& path, const journal::VerifyRep
           {"first_bad_seq", r.first_bad_seq},
           {"head", {{"seq", r.last_seq}, {"hash", r.head_hash}}},
           {"problems_found", r.problems_found},
-          {"problems", std::move(problems)}};
+          {"problems", std::move(problems)},
+          {"stray_spill_dirs", std::move(stray)}};
 }
 
 int RunVerify(CliEnv& env, const VerifyOptions& opt) {
@@ -96,6 +99,10 @@ int RunVerify(CliEnv& env, const VerifyOptions& opt) {
             << "           keep it; `runbook journal verify --expect-head " << r.last_seq << ":" << r.head_hash
             << "` later detects removed last events\n";
   }
+  for (const auto& d : r.stray_spill_dirs)
+    env.out << "  note:    " << d << " holds spill files of a run that is not in this journal (left by an\n"
+            << "           interrupted prune, or copied from elsewhere); not this journal's evidence: inspect it and\n"
+            << "           remove it by hand\n";
   return r.ok ? kExitOk : kExitFailed;
 }
 

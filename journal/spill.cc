@@ -303,6 +303,30 @@ Status CopyRunSpillFiles(const std::string& from_journal, const std::string& to_
   return s;
 }
 
+Result<std::vector<std::string>> ListRunSpillDirs(const std::string& journal_path) {
+  const std::string dir = SpillDirFor(journal_path);
+  std::vector<std::string> out;
+  Result<int> top = OpenDir(AT_FDCWD, dir, dir, /*create=*/false, nullptr);
+  if (!top.ok()) {
+    if (top.status().code() == Status::Code::kNotFound) return out;
+    return top.status();
+  }
+  DIR* d = fdopendir(*top);  // owns *top from here
+  if (!d) {
+    close(*top);
+    return Status::IoError("cannot read " + dir + ": " + Errno());
+  }
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (!IsSafeSpillComponent(n)) continue;
+    struct stat st;
+    if (fstatat(dirfd(d), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) out.push_back(std::move(n));
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Status RemoveRunSpillDir(const std::string& journal_path, std::string_view run_id, int64_t* files) {
   if (!IsSafeSpillComponent(run_id)) return Status::Ok();  // such a run never spilled
   const std::string dir = SpillDirFor(journal_path);

@@ -108,6 +108,11 @@ Status ReadStream(sqlite::Db& db, SpillReader& spills, std::string_view run_id, 
 Status CopyRunSpillFiles(const std::string& from_journal, const std::string& to_journal, std::string_view run_id,
                          const std::vector<std::string>& names, std::vector<std::string>* warnings);
 
+// The names of the run directories in JOURNAL.blobs (entries that may be a
+// run id and are directories, not followed if links), sorted; none when the
+// spill directory does not exist.
+Result<std::vector<std::string>> ListRunSpillDirs(const std::string& journal_path);
+
 // Deletes JOURNAL.blobs/RUN_ID with its files; *files counts them. A missing
 // directory is fine (the run never spilled).
 Status RemoveRunSpillDir(const std::string& journal_path, std::string_view run_id, int64_t* files);

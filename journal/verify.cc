@@ -14,6 +14,7 @@
 #include "journal/chain.h"
 #include "journal/migrations.h"
 #include "journal/path.h"
+#include "journal/spill.h"
 #include "journal/verify_internal.h"
 
 namespace runbook::journal {
@@ -262,7 +263,26 @@ Result<VerifyReport> VerifyJournal(const std::string& path,
   Status s = v.Run(expected_head);
   (void)(*db)->Exec("ROLLBACK");
   if (!s.ok()) return Damaged(path, s);
-  return v.TakeReport();
+  VerifyReport report = v.TakeReport();
+  if (!run_ids) {
+    // Listed first, then looked up outside the snapshot: a run's row is
+    // committed before its output can spill, so a run that started since
+    // the snapshot is found and not reported.
+    Result<std::vector<std::string>> dirs = ListRunSpillDirs(path);
+    if (!dirs.ok()) return dirs.status();
+    if (!dirs->empty()) {
+      Result<sqlite::Statement> st = (*db)->Prepare("SELECT 1 FROM runs WHERE id = ?");
+      if (!st.ok()) return Damaged(path, st.status());
+      for (const std::string& run : *dirs) {
+        st->Reset();
+        st->BindText(1, run);
+        Result<bool> found = st->Step();
+        if (!found.ok()) return Damaged(path, found.status());
+        if (!*found) report.stray_spill_dirs.push_back(SpillDirFor(path) + "/" + run);
+      }
+    }
+  }
+  return report;
 }
 
 }  // namespace runbook::journal

@@ -43,6 +43,11 @@ struct VerifyReport {
   int64_t last_seq = 0;             // seq of the chain's head (0: no events)
   std::string head_hash;            // hash of that row: keep it to detect a truncated tail later
   std::vector<VerifyProblem> problems;  // in the order found: integrity, chain, then rows
+  // Run directories of JOURNAL.blobs whose run is not in the journal (left by
+  // a prune interrupted between its commit and the deletion of the files, or
+  // copied in from elsewhere). Not a problem of the evidence: said, not
+  // failed. Checked only when the whole journal is verified.
+  std::vector<std::string> stray_spill_dirs;  // paths
 };
 
 // Checks the journal at `path` (which must exist; it is never created or

@@ -116,6 +116,27 @@ TEST(CliSpill, PruneDeletesTheSpillFilesOfThePrunedRuns) {
   EXPECT_EQ(verify.exit_code, 0) << verify.Describe();
 }
 
+TEST(CliSpill, VerifyNotesASpillDirectoryOfARunNotInTheJournalAndStillPasses) {
+  CliSandbox box;
+  Outcome o = box.Run({"--json", "run", CatRunbook(box, Bytes(2'000'000))});
+  ASSERT_EQ(o.exit_code, 0) << o.Describe();
+  const std::string blobs = box.journal_path() + ".blobs/";
+  // What a prune killed between its commit and the deletion of the files
+  // leaves: the directory of a run the journal no longer has.
+  std::filesystem::copy(blobs + RunIdOf(o), blobs + "0badc0ffee00");
+  Outcome verify = box.Run({"journal", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.Describe();
+  EXPECT_NE(verify.out.find("note:    " + blobs + "0badc0ffee00 holds spill files of a run that is not in this journal"),
+            std::string::npos)
+      << verify.out;
+  EXPECT_EQ(verify.out.find(blobs + RunIdOf(o)), std::string::npos) << verify.out;
+  Outcome json = box.Run({"--json", "journal", "verify"});
+  EXPECT_EQ(json.exit_code, 0) << json.Describe();
+  auto v = ParseJson(json.out, "verify --json");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->at("stray_spill_dirs"), boost::json::array({boost::json::value(blobs + "0badc0ffee00")}));
+}
+
 TEST(CliSpill, ResumeRestoresTheStdoutOfAStepWhoseOutputSpilled) {
   CliSandbox box;
   std::string text;

@@ -255,6 +255,28 @@ TEST_F(JournalVerifyTest, RunFilterNarrowsThePerRunChecksButNotTheChain) {
   ExpectNamed(*only_a, "content_hash does not match source_text");
 }
 
+TEST_F(JournalVerifyTest, SpillDirectoriesOfRunsNotInTheJournalAreNotedNotFailed) {
+  WriteTwoRuns();
+  namespace fs = std::filesystem;
+  const std::string blobs = path_ + ".blobs";
+  fs::create_directories(blobs + "/aaaaaaaaaaaa");  // a run of the journal
+  fs::create_directories(blobs + "/0123456789ab");  // a run that is not
+  std::ofstream(blobs + "/0123456789ab/step.1.stdout") << "left behind";
+  fs::create_directories(blobs + "/ffffffffffff");
+  fs::create_symlink(blobs + "/ffffffffffff", blobs + "/eeeeeeeeeeee");  // a link is not a run directory
+  std::ofstream(blobs + "/dddddddddddd") << "a file, not a directory";
+  std::ofstream(blobs + "/.hidden") << "";
+  VerifyReport r = Verify();
+  EXPECT_TRUE(r.ok) << Problems(r);
+  EXPECT_EQ(r.stray_spill_dirs, (std::vector<std::string>{blobs + "/0123456789ab", blobs + "/ffffffffffff"}));
+  // Narrowed to some runs, the journal's other files are not looked at.
+  auto narrowed = VerifyJournal(path_, std::vector<std::string>{"aaaaaaaaaaaa"});
+  ASSERT_TRUE(narrowed.ok());
+  EXPECT_TRUE(narrowed->stray_spill_dirs.empty());
+  fs::remove_all(blobs);
+  EXPECT_TRUE(Verify().stray_spill_dirs.empty());
+}
+
 TEST_F(JournalVerifyTest, MissingForeignAndDamagedFilesAreClearErrors) {
   check_integrity_ = false;
   auto missing = VerifyJournal(dir_ + "/nope.db");

@@ -1,8 +1,66 @@
 #include "cli/progress.h"
 
+#include <vector>
+
 #include "engine/values.h"
 
 namespace runbook::cli {
+
+namespace {
+
+constexpr size_t kTailBytes = 2048;      // kept per stream of a running step
+constexpr size_t kTailLines = 5;         // shown after a failure
+constexpr size_t kTailLineChars = 240;   // each cut there
+
+void KeepTail(std::string& tail, bool& cut, std::string_view data) {
+  if (data.size() >= kTailBytes) {
+    tail.assign(data.substr(data.size() - kTailBytes));
+    cut = true;
+    return;
+  }
+  tail.append(data);
+  if (tail.size() > 2 * kTailBytes) {
+    tail.erase(0, tail.size() - kTailBytes);
+    cut = true;
+  }
+}
+
+// The last non-blank lines of `tail`, control characters shown as '?' (the
+// output of a failed program may hold anything), each cut at
+// kTailLineChars. *more: earlier lines exist that are not returned.
+std::vector<std::string> LastLines(const std::string& tail, bool cut, bool* more) {
+  std::vector<std::string> lines;
+  size_t end = tail.size();
+  *more = false;
+  while (end > 0) {
+    size_t nl = tail.rfind('\n', end - 1);
+    size_t begin = nl == std::string::npos ? 0 : nl + 1;
+    if (begin == 0 && cut) {  // a line whose start was dropped
+      *more = true;
+      break;
+    }
+    size_t stop = end;  // without a CRLF's CR and trailing blanks
+    while (stop > begin && (tail[stop - 1] == '\r' || tail[stop - 1] == ' ' || tail[stop - 1] == '\t')) --stop;
+    std::string line;
+    for (size_t i = begin; i < stop; ++i) {
+      unsigned char ch = static_cast<unsigned char>(tail[i]);
+      line += (ch < 0x20 && ch != '\t') || ch == 0x7f ? '?' : static_cast<char>(ch);
+    }
+    if (line.find_first_not_of(" \t") != std::string::npos) {
+      if (lines.size() == kTailLines) {
+        *more = true;
+        break;
+      }
+      if (line.size() > kTailLineChars) line = line.substr(0, kTailLineChars) + "…";
+      lines.push_back(std::move(line));
+    }
+    if (nl == std::string::npos) break;
+    end = nl;
+  }
+  return {lines.rbegin(), lines.rend()};
+}
+
+}  // namespace
 
 std::string TerminalProgress::Paint(const std::string& text, const char* code) const {
   return color_ ? std::string("\033[") + code + "m" + text + "\033[0m" : text;
@@ -69,11 +127,13 @@ void TerminalProgress::AppendStatus(std::string& out) {
 }
 
 void TerminalProgress::RunStarted(const std::string& run_id, const CompiledRunbook& rb) {
+  run_id_ = run_id;
   Line("run " + run_id + " of " + rb.spec.name + " started (" + std::to_string(rb.steps.size()) + " steps)");
 }
 
 void TerminalProgress::StepStarted(const CompiledStep& step, int attempt) {
   running_[step.id()] = Running{std::chrono::steady_clock::now(), "", attempt};
+  tails_.erase(step.id());
   Line(Paint("▶ ", "36") + step.id() + (attempt > 1 ? " (attempt " + std::to_string(attempt) + ")" : "") +
        (step.spec->title.empty() ? "" : "  " + step.spec->title));
 }
@@ -82,7 +142,12 @@ void TerminalProgress::StepOutput(const CompiledStep& step, OutputStream stream,
   // Lines are only for the terminal's status line and --show-output; not
   // scanning them otherwise saves a quarter of the CPU of a step that prints
   // hundreds of megabytes.
-  if (!show_output_ && !live_) return;
+  if (!show_output_) {
+    Tail& t = tails_[step.id()];
+    if (stream == OutputStream::kStderr) KeepTail(t.err, t.err_cut, data);
+    else KeepTail(t.out, t.out_cut, data);
+    if (!live_) return;
+  }
   std::string& partial = partial_[step.id()];
   partial.append(data);
   // One pass over the complete lines, one erase at the end: erasing line by
@@ -122,6 +187,22 @@ void TerminalProgress::StepFinished(const CompiledStep& step, int attempt, StepS
   if (attempt > 1) text += " (attempt " + std::to_string(attempt) + ")";
   if (!error.empty() && status != StepStatus::kSucceeded) text += ": " + error;
   Line(text);
+  auto t = tails_.find(step.id());
+  if (t == tails_.end()) return;
+  Tail tail = std::move(t->second);
+  tails_.erase(t);
+  if (status != StepStatus::kFailed && status != StepStatus::kTimedOut) return;
+  bool more = false;
+  bool from_err = true;
+  std::vector<std::string> lines = LastLines(tail.err, tail.err_cut, &more);
+  if (lines.empty()) {
+    from_err = false;
+    lines = LastLines(tail.out, tail.out_cut, &more);
+  }
+  if (lines.empty()) return;
+  const std::string prefix = "  " + step.id() + (from_err ? " ! " : " | ");
+  if (more) Line(prefix + "… (all of it: runbook logs " + run_id_ + " " + step.id() + ")");
+  for (const std::string& line : lines) Line(prefix + line);
 }
 
 void TerminalProgress::StepSkipped(const CompiledStep& step, const std::string& reason) {
@@ -132,6 +213,10 @@ void TerminalProgress::Retrying(const CompiledStep& step, int next_attempt, Mill
   Line(Paint("↻ ", "33") + step.id() + ": attempt " + std::to_string(next_attempt) + " in " + FormatDuration(delay));
 }
 
-void TerminalProgress::Notice(const std::string& message) { Line(Paint("! ", "33") + message); }
+void TerminalProgress::Notice(const std::string& message) {
+  // A prompt written as a YAML block ends in a line break: no empty line after it.
+  size_t end = message.find_last_not_of(" \t\r\n");
+  Line(Paint("! ", "33") + message.substr(0, end == std::string::npos ? 0 : end + 1));
+}
 
 }  // namespace runbook::cli

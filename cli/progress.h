@@ -1,7 +1,10 @@
 // TerminalProgress: what `runbook run` shows while a run goes — on a terminal
 // a live status line of the running steps (elapsed, last output line) under
 // the finished ones; otherwise plain timestamped lines, one per event, for
-// logs and cron mail. Step output is echoed only with --show-output.
+// logs and cron mail. Step output is echoed only with --show-output; without
+// it, a step that fails or times out is followed by the last lines of its
+// stderr (of its stdout when stderr is empty), as Ansible shows a failed
+// task's stderr, so the reason is on screen without `runbook logs`.
 // Single-threaded (the run's thread).
 #pragma once
 
@@ -52,6 +55,14 @@ class TerminalProgress : public ProgressSink {
   bool show_output_;
   std::map<std::string, Running> running_;
   std::map<std::string, std::string> partial_;  // incomplete output lines, per step
+  // The last bytes of each running step's stdout and stderr (masked, as
+  // everything the progress gets), for the lines shown after a failure.
+  struct Tail {
+    std::string out, err;
+    bool out_cut = false, err_cut = false;  // earlier bytes were dropped
+  };
+  std::map<std::string, Tail> tails_;
+  std::string run_id_;
   bool status_shown_ = false;
   long long stamp_second_ = 0;  // AppendTimestamp's cache
   std::string stamp_prefix_;

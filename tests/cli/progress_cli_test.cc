@@ -1,0 +1,119 @@
+// What `runbook run` prints when a step fails (cli/progress.h): the last
+// lines of the step's stderr (or stdout when stderr is empty) under its ✘
+// line, masked and with control characters made visible, so the on-call
+// engineer sees why without `runbook logs`.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/cli/cli_test_util.h"
+
+namespace runbook::clitest {
+namespace {
+
+size_t Count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+std::string RunIdOf(const Outcome& o) {
+  // The run id is the last line of stdout.
+  std::string out = o.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
+}
+
+TEST(CliProgress, AFailedStepIsFollowedByTheLastLinesOfItsStderr) {
+  CliSandbox box;
+  box.SetEnv("TOKEN", "hunter2-secret-value");
+  std::string rb = box.WriteRunbook("fails", R"(name: fails
+secrets:
+  TOKEN: {env: TOKEN}
+steps:
+  - id: noisy
+    run: |
+      echo "all good so far" >&2
+      for i in 1 2 3 4 5 6 7; do echo "line $i" >&2; done
+      printf 'token %s rejected\n' "$T" >&2
+      printf 'colour \033[31mred\033[0m\n' >&2
+      exit 2
+    env: {T: "${{ secrets.TOKEN }}"}
+    continue_on_error: true
+  - id: stdout-only
+    run: |
+      echo "ERROR: disk full"
+      exit 1
+    continue_on_error: true
+  - id: fine
+    run: echo "a warning, not a failure" >&2
+)");
+  Outcome o = box.Run({"run", rb});
+  ASSERT_EQ(o.exit_code, 0) << o.Describe();
+  const std::string run = RunIdOf(o);
+  ASSERT_EQ(run.size(), 12u) << o.out;
+
+  size_t failed = o.err.find("✘ noisy failed in ");
+  ASSERT_NE(failed, std::string::npos) << o.err;
+  size_t more = o.err.find("  noisy ! … (all of it: runbook logs " + run + " noisy)\n", failed);
+  EXPECT_NE(more, std::string::npos) << o.err;
+  // The last five lines, in order, after the failure.
+  size_t at = more;
+  for (const std::string line : {"line 5", "line 6", "line 7", "token *** rejected", "colour ?[31mred?[0m"}) {
+    at = o.err.find(" noisy ! " + line + "\n", at);
+    EXPECT_NE(at, std::string::npos) << line << "\n" << o.err;
+  }
+  EXPECT_EQ(o.err.find("noisy ! line 4"), std::string::npos) << o.err;
+  EXPECT_EQ(o.err.find("hunter2"), std::string::npos) << o.err;
+  EXPECT_EQ(o.err.find('\033'), std::string::npos) << "no terminal escapes from the step: " << o.err;
+
+  // Nothing on stderr: the last lines of stdout.
+  size_t second = o.err.find("✘ stdout-only failed in ");
+  ASSERT_NE(second, std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("  stdout-only | ERROR: disk full\n", second), std::string::npos) << o.err;
+  // A step that succeeded shows nothing of its output.
+  EXPECT_EQ(o.err.find("a warning, not a failure"), std::string::npos) << o.err;
+}
+
+TEST(CliProgress, WithShowOutputTheFailedStepsLinesAreNotRepeated) {
+  CliSandbox box;
+  std::string rb = box.WriteRunbook("fails", R"(name: fails
+steps:
+  - id: broken
+    run: |
+      echo "cannot read /var/log/app.log" >&2
+      printf 'is the disk mounted?\r\n' >&2
+      exit 1
+)");
+  Outcome o = box.Run({"run", "--show-output", rb});
+  EXPECT_EQ(o.exit_code, 1) << o.Describe();
+  EXPECT_EQ(Count(o.err, "broken ! cannot read /var/log/app.log"), 1u) << o.err;
+  Outcome quiet = box.Run({"run", rb});
+  EXPECT_EQ(quiet.exit_code, 1) << quiet.Describe();
+  size_t failed = quiet.err.find("✘ broken failed in ");
+  ASSERT_NE(failed, std::string::npos) << quiet.err;
+  EXPECT_NE(quiet.err.find("  broken ! cannot read /var/log/app.log\n", failed), std::string::npos) << quiet.err;
+  // A CRLF line end is not shown; the line's own last character is.
+  EXPECT_NE(quiet.err.find("  broken ! is the disk mounted?\n", failed), std::string::npos) << quiet.err;
+  EXPECT_EQ(quiet.err.find("all of it"), std::string::npos) << "one line is all of it: " << quiet.err;
+}
+
+TEST(CliProgress, ATimedOutStepShowsWhatItLastSaid) {
+  CliSandbox box;
+  std::string rb = box.WriteRunbook("slow", R"(name: slow
+steps:
+  - id: hangs
+    timeout: 1s
+    run: |
+      echo "waiting for the lock on /var/lib/app" >&2
+      sleep 30
+)");
+  Outcome o = box.Run({"run", rb});
+  EXPECT_EQ(o.exit_code, 1) << o.Describe();
+  size_t timed_out = o.err.find("✘ hangs timed_out in ");
+  ASSERT_NE(timed_out, std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("  hangs ! waiting for the lock on /var/lib/app\n", timed_out), std::string::npos) << o.err;
+}
+
+}  // namespace
+}  // namespace runbook::clitest

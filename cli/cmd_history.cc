@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/cli.h"
+#include "cli/pending.h"
 #include "engine/json_text.h"
 #include "engine/values.h"
 
@@ -203,8 +204,7 @@ int RunShow(CliEnv& env, const std::string& ref) {
   if (r.status == journal::RunStatus::kWaiting) {
     for (const auto& s : order)
       if (last[s]->status == journal::AttemptStatus::kWaiting)
-        env.out << "waiting:  " << s << "  (runbook approve " << r.id << " " << s << ", then runbook resume " << r.id
-                << ")\n";
+        env.out << "waiting:  " << s << "  (" << DecideHint(*j, r.id, s) << ")\n";
   }
   if (!notes.empty()) {
     env.out << "notes:\n";

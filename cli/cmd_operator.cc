@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli/cli.h"
+#include "cli/pending.h"
 #include "cli/prompter.h"
 #include "cli/run_session.h"
 #include "engine/duration.h"
@@ -79,6 +80,14 @@ int Approve(CliEnv& env, const ApproveOptions& opt) {
   if (!last) {
     env.Error("run " + *id + " has no step '" + opt.step + "' that has started");
     return kExitUsage;
+  }
+  if (last->status == journal::AttemptStatus::kWaiting) {
+    std::vector<PendingDecision> pending = PendingDecisions(*j, *id, opt.step);
+    if (!pending.empty() && pending.front().run_id != *id) {
+      env.Error("step '" + opt.step + "' of run " + *id + " waits for its child run " + pending.front().run_id +
+                ", not for a decision of its own; decide there: " + DecideHint(*j, *id, opt.step));
+      return kExitUsage;
+    }
   }
   if (last->status != journal::AttemptStatus::kWaiting) {
     env.Error("step '" + opt.step + "' of run " + *id + " is not waiting for an approval (it is " +
@@ -167,7 +176,18 @@ int Approve(CliEnv& env, const ApproveOptions& opt) {
             << "\n";
   } else {
     env.out << verb << " step " << opt.step << " of run " << *id << " as " << name << "\n";
-    env.err << "continue the run with: runbook resume " << *id << "\n";
+    // A child run is continued by resuming its parent (which resumes the same
+    // child): name the outermost run that waits on it.
+    std::string top = *id;
+    journal::RunRecord at = *run;
+    for (int depth = 0; depth < 8 && !at.parent_run.empty(); ++depth) {
+      auto parent = j->GetRun(at.parent_run);
+      if (!parent.ok() || parent->status != journal::RunStatus::kWaiting) break;
+      top = parent->id;
+      at = std::move(*parent);
+    }
+    env.err << "continue the run with: runbook resume " << top
+            << (top == *id ? "" : " (the run that started run " + *id + ")") << "\n";
   }
   return kExitOk;
 }

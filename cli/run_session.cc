@@ -1,5 +1,7 @@
 #include "cli/run_session.h"
 
+#include "cli/pending.h"
+
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -125,6 +127,15 @@ int ExecuteRun(CliEnv& env, journal::Journal& journal, RunRequest req, const Ses
   req.child_loader = MakeChildLoader(env);
   Runner runner(io, journal, executors, &progress);
   RunSummary summary = runner.Run(req);
+  // Where each waiting step's decision is made (a `runbook` step's is in its
+  // child run), read while the journal is open; the records are committed.
+  std::vector<std::string> hints;
+  boost::json::array decisions;
+  for (const auto& step : summary.waiting_steps) {
+    hints.push_back(DecideHint(journal, summary.run_id, step));
+    for (const auto& p : PendingDecisions(journal, summary.run_id, step))
+      decisions.push_back({{"run_id", p.run_id}, {"step", p.step}});
+  }
   Status closed = journal.Close();
   if (!closed.ok() && summary.error.empty()) summary.error = closed.message();
 
@@ -132,16 +143,18 @@ int ExecuteRun(CliEnv& env, journal::Journal& journal, RunRequest req, const Ses
   if (env.globals.json) {
     boost::json::object o = {{"run_id", summary.run_id}, {"status", status},   {"exit_code", summary.exit_code},
                              {"error", summary.error},   {"outputs", summary.outputs}, {"journal", journal.path()}};
-    if (!summary.waiting_steps.empty()) o["waiting"] = boost::json::value_from(summary.waiting_steps);
+    if (!summary.waiting_steps.empty()) {
+      o["waiting"] = boost::json::value_from(summary.waiting_steps);
+      o["decisions"] = std::move(decisions);
+    }
     env.out << JsonText(o) << "\n";
   } else {
     env.err << "run " << summary.run_id << " " << status << (summary.error.empty() ? "" : ": " + summary.error)
             << "\n";
     for (const auto& [k, v] : summary.outputs)
       env.err << "  output " << std::string(k) << " = " << JsonText(v) << "\n";
-    for (const auto& step : summary.waiting_steps)
-      env.err << "  waiting: " << step << "  (see 'runbook show " << summary.run_id
-              << "'; decide with 'runbook approve RUN STEP', then 'runbook resume " << summary.run_id << "')\n";
+    for (size_t i = 0; i < summary.waiting_steps.size(); ++i)
+      env.err << "  waiting: " << summary.waiting_steps[i] << "  (decide: " << hints[i] << ")\n";
     env.err << "journal: " << journal.path() << "  (details: runbook show " << summary.run_id << ")\n";
     env.out << summary.run_id << "\n";
   }

@@ -290,13 +290,33 @@ steps:
   for (const auto& r : *runs)
     if (r.runbook == "child") child = r.id;
   ASSERT_FALSE(child.empty());
+  // Every place that says how to go on names the child's step.
+  auto v = ParseJson(o.out, "run --json");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->at("waiting"), boost::json::array({"call"}));
+  EXPECT_EQ(v->at("decisions"), boost::json::array({boost::json::object{{"run_id", child}, {"step", "gate"}}}));
+  const std::string hint = "runbook approve " + child + " gate, then runbook resume " + run;
+  Outcome text = box.Run({"run", parent});
+  ASSERT_EQ(text.exit_code, 3) << text.Describe();
+  EXPECT_NE(text.err.find("waiting: call  (decide: runbook approve "), std::string::npos) << text.err;
+  Outcome show = box.Run({"show", run});
+  EXPECT_NE(show.out.find("waiting:  call  (" + hint + ")"), std::string::npos) << show.out;
+  Outcome wrong = box.Run({"approve", run, "call"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.Describe();
+  EXPECT_NE(wrong.err.find("step 'call' of run " + run + " waits for its child run " + child +
+                           ", not for a decision of its own; decide there: " + hint),
+            std::string::npos)
+      << wrong.err;
   Outcome a = box.Run({"approve", child, "gate"});
   ASSERT_EQ(a.exit_code, 0) << a.Describe();
+  EXPECT_NE(a.err.find("continue the run with: runbook resume " + run + " (the run that started run " + child + ")"),
+            std::string::npos)
+      << a.err;
   Outcome r = box.Run({"--json", "resume", run});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(ReadFile(box.Path("log")), "child-acted\nparent-after\n");
   runs = j->ListRuns(journal::RunFilter{});
-  EXPECT_EQ(runs->size(), 2u) << "the child run was resumed, not started again";
+  EXPECT_EQ(runs->size(), 4u) << "the child run was resumed, not started again (the second parent has its own)";
 }
 
 TEST(CliChildRun, CyclesBetweenRunbooksAreDefinitionErrors) {

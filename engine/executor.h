@@ -44,7 +44,18 @@ struct StepOutcome {
   std::optional<long long> exit_code;
   boost::json::object outputs;  // the type's own outputs (extraction rules are applied by the runner)
   std::string error;            // why it failed, for people
+  // The step could not start: a value did not render (a secret without a
+  // value, an expression error) or a field is invalid. Another attempt would
+  // fail the same way, so `retry` does not apply.
+  bool permanent = false;
 };
+
+// A failure before anything was started (see StepOutcome::permanent).
+inline StepOutcome CouldNotStart(std::string error) {
+  StepOutcome o{StepStatus::kFailed, std::nullopt, {}, std::move(error)};
+  o.permanent = true;
+  return o;
+}
 
 // Child runs (`runbook` steps, SPEC.md §3): the runner starts another
 // runbook as a run of its own on the same event loop and journal, linked to

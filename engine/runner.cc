@@ -675,7 +675,7 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
       });
     }
     if (!env_error.empty()) {
-      outcome = StepOutcome{StepStatus::kFailed, std::nullopt, {}, env_error};
+      outcome = CouldNotStart(env_error);
     } else {
       outcome = co_await executor.Execute(ctx);
     }
@@ -735,6 +735,14 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
     final_status = outcome.status;
     bool retryable = outcome.status == StepStatus::kFailed || outcome.status == StepStatus::kTimedOut;
     if (!retryable || round == attempts || cancel->emitted()) break;
+    if (outcome.permanent) {
+      Event(cs.id(), "retry_skipped",
+            "not retried: the attempt could not start, and another would fail the same way (" +
+                std::to_string(attempts - round) + " attempt(s) left unused)",
+            attempt, {{"attempts_left", attempts - round}});
+      if (progress_) progress_->Notice(cs.id() + ": not retried (it could not start; another attempt would fail the same way)");
+      break;
+    }
     const Millis delay = RetryDelay(cs.retry, round + 1);
 
     Event(cs.id(), "retry",

@@ -72,7 +72,9 @@ class CheckType : public StepType {
 
 // --- Executor ---------------------------------------------------------------
 
-StepOutcome Failed(std::string error) { return StepOutcome{StepStatus::kFailed, std::nullopt, {}, std::move(error)}; }
+// Every failure of a check is its expressions' or thresholds' (nothing runs):
+// another attempt would fail the same way.
+StepOutcome Failed(std::string error) { return CouldNotStart(std::move(error)); }
 
 std::string Trim(std::string_view s) {
   size_t b = s.find_first_not_of(" \t\r\n");

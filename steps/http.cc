@@ -259,7 +259,7 @@ class HttpExecutor : public StepExecutor {
  public:
   boost::asio::awaitable<StepOutcome> Execute(StepContext& ctx) override {
     auto prepared = Prepare(ctx);
-    if (!prepared.ok()) co_return StepOutcome{StepStatus::kFailed, std::nullopt, {}, prepared.status().message()};
+    if (!prepared.ok()) co_return CouldNotStart(prepared.status().message());
     HttpRequest& req = prepared->request;
     if (!req.tls_verify && req.url.https())
       ctx.warn("TLS certificate verification disabled for " + req.url.ToString());

@@ -105,6 +105,14 @@ StepOutcome Failed(std::string error, std::optional<long long> exit_code = std::
   return StepOutcome{StepStatus::kFailed, exit_code, {{"delivered", false}}, std::move(error)};
 }
 
+// A message that cannot be built (a value did not render, a header would
+// break a line): no delivery was tried, and another attempt would fail alike.
+StepOutcome NotStarted(std::string error) {
+  StepOutcome o = Failed(std::move(error));
+  o.permanent = true;
+  return o;
+}
+
 StepOutcome Delivered() {
   StepOutcome o;
   o.outputs = {{"delivered", true}};
@@ -390,12 +398,12 @@ class NotifyExecutor : public StepExecutor {
   boost::asio::awaitable<StepOutcome> Execute(StepContext& ctx) override {
     const std::string channel = ctx.fields().Find("channel")->scalar;
     auto message = RenderField(ctx, "message", "");
-    if (!message.ok()) co_return Failed(message.status().message());
+    if (!message.ok()) co_return NotStarted(message.status().message());
     auto to = Recipients(ctx);
-    if (!to.ok()) co_return Failed(to.status().message());
+    if (!to.ok()) co_return NotStarted(to.status().message());
     const std::string title = ctx.step->spec->title.empty() ? ctx.step->id() : ctx.step->spec->title;
     auto subject = RenderField(ctx, "subject", "[runbook] " + ctx.runbook->spec.name + ": " + title);
-    if (!subject.ok()) co_return Failed(subject.status().message());
+    if (!subject.ok()) co_return NotStarted(subject.status().message());
 
     if (channel == "log") {
       std::string text = ctx.fields().Find("subject") ? *subject + "\n" + *message : *message;
@@ -407,7 +415,7 @@ class NotifyExecutor : public StepExecutor {
       std::vector<std::string> argv;
       for (const auto& item : ctx.fields().Find("command")->items) {
         auto r = RenderText(item.scalar, *ctx.values);
-        if (!r.ok()) co_return Failed("'command': " + r.status().message());
+        if (!r.ok()) co_return NotStarted("'command': " + r.status().message());
         argv.push_back(*r);
       }
       std::map<std::string, std::string> env = {{"RUNBOOK_NOTIFY_SUBJECT", *subject}};
@@ -427,13 +435,13 @@ class NotifyExecutor : public StepExecutor {
     const std::string host = HostName();
     Email m;
     auto from = RenderField(ctx, "from", "runbook@" + host);
-    if (!from.ok()) co_return Failed(from.status().message());
+    if (!from.ok()) co_return NotStarted(from.status().message());
     auto sendmail = RenderField(ctx, "sendmail", kDefaultSendmail);
-    if (!sendmail.ok()) co_return Failed(sendmail.status().message());
-    if (HasLineBreak(*from)) co_return Failed(HeaderError("from"));
+    if (!sendmail.ok()) co_return NotStarted(sendmail.status().message());
+    if (HasLineBreak(*from)) co_return NotStarted(HeaderError("from"));
     for (const auto& a : to)
-      if (HasLineBreak(a)) co_return Failed(HeaderError("to"));
-    if (HasLineBreak(subject)) co_return Failed(HeaderError("subject"));
+      if (HasLineBreak(a)) co_return NotStarted(HeaderError("to"));
+    if (HasLineBreak(subject)) co_return NotStarted(HeaderError("subject"));
     m.from = *from;
     m.to = to;
     m.subject = subject;
@@ -453,7 +461,7 @@ class NotifyExecutor : public StepExecutor {
                                                   const std::string& message) {
     const std::string prefix = "cannot deliver webhook: ";
     auto req = WebhookRequest(ctx, subject, message);
-    if (!req.ok()) co_return Failed(prefix + req.status().message());
+    if (!req.ok()) co_return NotStarted(prefix + req.status().message());
     co_await ctx.output->Write(OutputStream::kStdout, DescribeRequest(*req));
     HttpStepCancel cancel(ctx.io, *ctx.cancel, ctx.timeout ? std::nullopt : std::optional<Millis>(kWebhookCap));
     auto res = co_await SendHttpRequest(ctx.io, *req, cancel.signal());

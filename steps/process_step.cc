@@ -49,12 +49,12 @@ boost::asio::awaitable<StepOutcome> RunProcessStep(ProcessLauncher& launcher, St
   for (const auto& [k, v] : extra_env) SetEnv(req.env, k, v);
   if (const Node* cwd = f.Find("cwd")) {
     auto r = RenderText(cwd->scalar, *ctx.values);
-    if (!r.ok()) co_return StepOutcome{StepStatus::kFailed, std::nullopt, {}, "'cwd': " + r.status().message()};
+    if (!r.ok()) co_return CouldNotStart("'cwd': " + r.status().message());
     req.cwd = *r;
   }
   if (const Node* in = f.Find("stdin")) {
     auto r = RenderText(in->scalar, *ctx.values);
-    if (!r.ok()) co_return StepOutcome{StepStatus::kFailed, std::nullopt, {}, "'stdin': " + r.status().message()};
+    if (!r.ok()) co_return CouldNotStart("'stdin': " + r.status().message());
     req.stdin_data = *r;
   }
   req.kill_grace = ctx.kill_grace;
@@ -120,7 +120,7 @@ class ExecExecutor : public StepExecutor {
     std::vector<std::string> argv;
     for (const auto& item : ctx.fields().Find("argv")->items) {
       auto r = RenderText(item.scalar, *ctx.values);
-      if (!r.ok()) co_return StepOutcome{StepStatus::kFailed, std::nullopt, {}, "'argv': " + r.status().message()};
+      if (!r.ok()) co_return CouldNotStart("'argv': " + r.status().message());
       argv.push_back(*r);
     }
     co_return co_await RunProcessStep(launcher_, ctx, std::move(argv), {});

@@ -42,6 +42,7 @@ class RunbookExecutor : public StepExecutor {
       auto rendered = RenderJson(p->ToJson(), *ctx.values);
       if (!rendered.ok()) {
         out.error = "params: " + rendered.status().message();
+        out.permanent = true;
         co_return out;
       }
       if (rendered->is_object()) req.params = rendered->as_object();

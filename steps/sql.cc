@@ -197,7 +197,7 @@ class SqlExecutor : public StepExecutor {
  public:
   asio::awaitable<StepOutcome> Execute(StepContext& ctx) override {
     auto query = BuildQuery(ctx);
-    if (!query.ok()) co_return Failed(query.status().message());
+    if (!query.ok()) co_return CouldNotStart(query.status().message());
     // The cancel signal may outlive this attempt: it shares the interrupt.
     auto interrupt = std::make_shared<sql::QueryInterrupt>();
     if (ctx.cancel) ctx.cancel->Connect([interrupt] { interrupt->Cancel(); });

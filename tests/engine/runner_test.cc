@@ -359,6 +359,48 @@ steps:
   EXPECT_NE(argv[5].find("***"), std::string::npos) << argv[5];
 }
 
+TEST_F(RunnerTest, AStepThatCannotStartIsNotRetried) {
+  launcher_.OnProgram("flaky", FakeProcessLauncher::Exits(1));
+  auto s = Run(R"(
+secrets:
+  TOKEN: {env: RUNNER_TEST_SURELY_UNSET}
+steps:
+  - id: env-secret
+    argv: [x]
+    env: {T: "${{ secrets.TOKEN }}"}
+    retry: {attempts: 3, delay: 10s}
+    continue_on_error: true
+  - id: stdin-secret
+    argv: [x]
+    stdin: "${{ secrets.TOKEN }}"
+    retry: {attempts: 3, delay: 10s}
+    continue_on_error: true
+  - id: flaky
+    argv: [flaky]
+    retry: {attempts: 2, delay: 0s}
+    continue_on_error: true
+)");
+  EXPECT_EQ(s.status, journal::RunStatus::kSucceeded) << s.error;
+  for (const char* step : {"env-secret", "stdin-secret"}) {
+    auto attempts = Attempts(s.run_id, step);
+    ASSERT_EQ(attempts.size(), 1u) << step << ": the same secret would be missing again";
+    EXPECT_EQ(attempts[0].status, journal::AttemptStatus::kFailed);
+    EXPECT_NE(attempts[0].error.find("secret 'TOKEN' is not available"), std::string::npos) << attempts[0].error;
+  }
+  auto skipped = Events(s.run_id, "retry_skipped");
+  ASSERT_EQ(skipped.size(), 2u);
+  EXPECT_EQ(skipped[0].message,
+            "not retried: the attempt could not start, and another would fail the same way (2 attempt(s) left unused)");
+  EXPECT_EQ(skipped[0].data_json, R"({"attempts_left":2})");
+  // A command that ran and failed is still retried.
+  EXPECT_EQ(Attempts(s.run_id, "flaky").size(), 2u);
+  auto retries = Events(s.run_id, "retry");
+  ASSERT_EQ(retries.size(), 1u);
+  EXPECT_EQ(retries[0].step_id, "flaky");
+  // Nothing was launched for the two steps that could not start.
+  for (const auto& r : launcher_.requests()) EXPECT_EQ(r.argv.at(0), "flaky");
+}
+
 TEST_F(RunnerTest, AMissingSecretFailsOnlyTheStepThatUsesIt) {
   Diagnostics diags;
   auto s = Run(R"(

@@ -97,8 +97,27 @@ void TerminalProgress::Line(const std::string& text) {
   }
   s += text;
   s += '\n';
+  std::lock_guard<std::mutex> lock(out_mu_);
+  if (prompting_) {
+    held_.push_back(std::move(s));
+    return;
+  }
   status_shown_ = false;
   if (live_) AppendStatus(s);
+  out_.write(s.data(), static_cast<std::streamsize>(s.size()));
+  out_.flush();
+}
+
+void TerminalProgress::SetPrompting(bool on) {
+  std::lock_guard<std::mutex> lock(out_mu_);
+  prompting_ = on;
+  if (on) return;
+  // On the prompter's thread: the held lines only (the status line is the
+  // run thread's, redrawn at its next tick).
+  std::string s;
+  for (const auto& line : held_) s += line;
+  held_.clear();
+  if (s.empty()) return;
   out_.write(s.data(), static_cast<std::streamsize>(s.size()));
   out_.flush();
 }
@@ -107,6 +126,8 @@ void TerminalProgress::Redraw() {
   std::string s;
   AppendStatus(s);
   if (s.empty()) return;
+  std::lock_guard<std::mutex> lock(out_mu_);
+  if (prompting_) return;
   out_.write(s.data(), static_cast<std::streamsize>(s.size()));
   out_.flush();
 }

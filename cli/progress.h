@@ -11,8 +11,10 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "engine/runner.h"
 
@@ -33,8 +35,10 @@ class TerminalProgress : public ProgressSink {
   void Notice(const std::string& message) override;
   void Tick() override { Redraw(); }
   // While an approval prompt is open on the terminal (from the prompter's
-  // thread), the live status line stays away.
-  void SetPrompting(bool on) { prompting_ = on; }
+  // thread), the live status line stays away and the lines of other steps
+  // are held, so that they do not land in the middle of the question; they
+  // are printed when the prompt closes.
+  void SetPrompting(bool on);
 
  private:
   void Line(const std::string& text);
@@ -43,6 +47,8 @@ class TerminalProgress : public ProgressSink {
   void AppendTimestamp(std::string& out);
   std::string Paint(const std::string& text, const char* code) const;
   std::atomic<bool> prompting_{false};
+  std::mutex out_mu_;              // out_ and held_: the prompter's thread flushes
+  std::vector<std::string> held_;  // lines printed while prompting
 
   struct Running {
     std::chrono::steady_clock::time_point since;

@@ -131,5 +131,35 @@ TEST(CliPrompt, LaterLeavesTheRunWaiting) {
   EXPECT_NE(run.seen().find("waiting: ok"), std::string::npos) << run.seen();
 }
 
+TEST(CliPrompt, OtherStepsLinesWaitUntilTheQuestionIsAnswered) {
+  CliSandbox box;
+  std::string rb = box.WriteRunbook("gate", R"(name: gate
+steps:
+  - id: ok
+    type: approval
+    prompt: Go ahead?
+  - id: side
+    run: sleep 0.3; echo side-done >&2; exit 1
+    continue_on_error: true
+)");
+  std::vector<std::string> env = {"PATH=/usr/bin:/bin", "HOME=/tmp", "NO_COLOR=1", "RUNBOOK_JOURNAL=" + box.journal_path(),
+                                  "RUNBOOK_PATH=" + box.dir()};
+  PtyRun run({RUNBOOK_BINARY, "run", rb}, env);
+  ASSERT_TRUE(run.WaitFor("approve as")) << run.seen();
+  // `side` ends while the question is open: its lines must not land in it.
+  run.WaitFor("\x01never\x01", std::chrono::seconds(2));
+  EXPECT_EQ(run.seen().find("side failed"), std::string::npos) << run.seen();
+  run.Type("y\n");
+  ASSERT_TRUE(run.WaitFor("comment (optional):")) << run.seen();
+  run.Type("\n");
+  EXPECT_EQ(run.Wait(), 0) << run.seen();
+  const std::string& seen = run.seen();
+  size_t comment = seen.find("comment (optional):");
+  size_t side = seen.find("side failed");
+  ASSERT_NE(side, std::string::npos) << seen;
+  EXPECT_GT(side, comment) << seen;
+  EXPECT_NE(seen.find("side ! side-done", side), std::string::npos) << seen;
+}
+
 }  // namespace
 }  // namespace runbook::clitest

@@ -148,13 +148,16 @@ void TerminalProgress::AppendStatus(std::string& out) {
 }
 
 void TerminalProgress::RunStarted(const std::string& run_id, const CompiledRunbook& rb) {
-  run_id_ = run_id;
+  for (const auto& step : rb.steps) {
+    auto [it, added] = run_of_.emplace(&step, run_id);
+    if (!added && it->second != run_id) it->second.clear();
+  }
   Line("run " + run_id + " of " + rb.spec.name + " started (" + std::to_string(rb.steps.size()) + " steps)");
 }
 
 void TerminalProgress::StepStarted(const CompiledStep& step, int attempt) {
   running_[step.id()] = Running{std::chrono::steady_clock::now(), "", attempt};
-  tails_.erase(step.id());
+  tails_.erase(&step);
   Line(Paint("▶ ", "36") + step.id() + (attempt > 1 ? " (attempt " + std::to_string(attempt) + ")" : "") +
        (step.spec->title.empty() ? "" : "  " + step.spec->title));
 }
@@ -164,7 +167,7 @@ void TerminalProgress::StepOutput(const CompiledStep& step, OutputStream stream,
   // scanning them otherwise saves a quarter of the CPU of a step that prints
   // hundreds of megabytes.
   if (!show_output_) {
-    Tail& t = tails_[step.id()];
+    Tail& t = tails_[&step];
     if (stream == OutputStream::kStderr) KeepTail(t.err, t.err_cut, data);
     else KeepTail(t.out, t.out_cut, data);
     if (!live_) return;
@@ -208,7 +211,7 @@ void TerminalProgress::StepFinished(const CompiledStep& step, int attempt, StepS
   if (attempt > 1) text += " (attempt " + std::to_string(attempt) + ")";
   if (!error.empty() && status != StepStatus::kSucceeded) text += ": " + error;
   Line(text);
-  auto t = tails_.find(step.id());
+  auto t = tails_.find(&step);
   if (t == tails_.end()) return;
   Tail tail = std::move(t->second);
   tails_.erase(t);
@@ -222,7 +225,11 @@ void TerminalProgress::StepFinished(const CompiledStep& step, int attempt, StepS
   }
   if (lines.empty()) return;
   const std::string prefix = "  " + step.id() + (from_err ? " ! " : " | ");
-  if (more) Line(prefix + "… (all of it: runbook logs " + run_id_ + " " + step.id() + ")");
+  if (more) {
+    auto run = run_of_.find(&step);
+    const std::string id = run == run_of_.end() || run->second.empty() ? "RUN" : run->second;
+    Line(prefix + "… (all of it: runbook logs " + id + " " + step.id() + ")");
+  }
   for (const std::string& line : lines) Line(prefix + line);
 }
 

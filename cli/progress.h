@@ -67,8 +67,11 @@ class TerminalProgress : public ProgressSink {
     std::string out, err;
     bool out_cut = false, err_cut = false;  // earlier bytes were dropped
   };
-  std::map<std::string, Tail> tails_;
-  std::string run_id_;
+  // By step object, not id: a child run may have a step of the same id.
+  std::map<const CompiledStep*, Tail> tails_;
+  // The run each step belongs to (child runs report here too); "" when one
+  // runbook object serves two runs and the step's run cannot be told.
+  std::map<const CompiledStep*, std::string> run_of_;
   bool status_shown_ = false;
   long long stamp_second_ = 0;  // AppendTimestamp's cache
   std::string stamp_prefix_;

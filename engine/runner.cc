@@ -471,7 +471,7 @@ void RunExecution::FailWithoutRunning(int s, const std::string& error) {
   if (plan_.status(s) == StepStatus::kPending) plan_.Start(s);
   plan_.Finish(s, StepStatus::kFailed);
   values_.steps[cs.id()] = StepResultValues{"failed", std::nullopt, {}, masker_.Mask(error)};
-  if (progress_) progress_->StepFinished(cs, attempt, StepStatus::kFailed, Millis(0), error);
+  if (progress_) progress_->StepFinished(cs, attempt, StepStatus::kFailed, Millis(0), masker_.Mask(error));
 }
 
 void RunExecution::FinishStep(int s, StepStatus status, StepOutcome outcome) {

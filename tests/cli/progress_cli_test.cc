@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "journal/journal.h"
 #include "tests/cli/cli_test_util.h"
 
 namespace runbook::clitest {
@@ -73,6 +74,46 @@ steps:
   EXPECT_NE(o.err.find("  stdout-only | ERROR: disk full\n", second), std::string::npos) << o.err;
   // A step that succeeded shows nothing of its output.
   EXPECT_EQ(o.err.find("a warning, not a failure"), std::string::npos) << o.err;
+}
+
+TEST(CliProgress, AChildRunsStepOfTheSameIdKeepsItsOwnLinesAndRun) {
+  CliSandbox box;
+  box.WriteRunbook("child", R"(name: child
+steps:
+  - id: work
+    run: for i in 1 2 3 4 5 6 7; do echo "child line $i" >&2; sleep 0.05; done; exit 1
+)");
+  std::string parent = box.WriteRunbook("parent", R"(name: parent
+steps:
+  - id: work
+    run: for i in 1 2 3 4 5 6 7; do echo "parent line $i" >&2; sleep 0.05; done; exit 1
+    continue_on_error: true
+  - id: call
+    type: runbook
+    runbook: child
+)");
+  Outcome o = box.Run({"run", parent});
+  EXPECT_EQ(o.exit_code, 1) << o.Describe();
+  const std::string run = RunIdOf(o);
+  auto j = box.OpenJournal();
+  auto runs = j->ListRuns(journal::RunFilter{});
+  ASSERT_TRUE(runs.ok());
+  std::string child;
+  for (const auto& r : *runs)
+    if (r.runbook == "child") child = r.id;
+  ASSERT_FALSE(child.empty());
+  EXPECT_NE(o.err.find("work ! … (all of it: runbook logs " + run + " work)"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("work ! … (all of it: runbook logs " + child + " work)"), std::string::npos) << o.err;
+  // Each pointer is followed by its own run's last lines, not a mix.
+  for (const auto& [id, who] : {std::pair{run, std::string("parent")}, std::pair{child, std::string("child")}}) {
+    size_t at = o.err.find("runbook logs " + id + " work)");
+    ASSERT_NE(at, std::string::npos);
+    for (int i = 3; i <= 7; ++i) {
+      size_t next = o.err.find("work ! " + who + " line " + std::to_string(i) + "\n", at);
+      EXPECT_NE(next, std::string::npos) << who << " " << i << "\n" << o.err;
+      at = next == std::string::npos ? at : next;
+    }
+  }
 }
 
 TEST(CliProgress, WithShowOutputTheFailedStepsLinesAreNotRepeated) {

@@ -136,7 +136,8 @@ void TerminalProgress::AppendStatus(std::string& out) {
   if (!live_ || running_.empty() || prompting_) return;
   auto now = std::chrono::steady_clock::now();
   std::string s;
-  for (const auto& [id, r] : running_) {
+  for (const auto& [step, r] : running_) {
+    const std::string& id = step->id();
     auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - r.since).count();
     s += (s.empty() ? "" : "  ") + id + " " + std::to_string(secs) + "s";
     if (!r.last_line.empty() && running_.size() == 1) s += ": " + r.last_line.substr(0, 60);
@@ -156,7 +157,7 @@ void TerminalProgress::RunStarted(const std::string& run_id, const CompiledRunbo
 }
 
 void TerminalProgress::StepStarted(const CompiledStep& step, int attempt) {
-  running_[step.id()] = Running{std::chrono::steady_clock::now(), "", attempt};
+  running_[&step] = Running{std::chrono::steady_clock::now(), "", attempt};
   tails_.erase(&step);
   Line(Paint("▶ ", "36") + step.id() + (attempt > 1 ? " (attempt " + std::to_string(attempt) + ")" : "") +
        (step.spec->title.empty() ? "" : "  " + step.spec->title));
@@ -172,7 +173,7 @@ void TerminalProgress::StepOutput(const CompiledStep& step, OutputStream stream,
     else KeepTail(t.out, t.out_cut, data);
     if (!live_) return;
   }
-  std::string& partial = partial_[step.id()];
+  std::string& partial = partial_[&step];
   partial.append(data);
   // One pass over the complete lines, one erase at the end: erasing line by
   // line is quadratic in the chunk size (a 64 KiB chunk of short lines cost
@@ -189,7 +190,7 @@ void TerminalProgress::StepOutput(const CompiledStep& step, OutputStream stream,
   std::string last_line(last.substr(0, 4096));
   partial.erase(0, start);
   if (partial.size() > 4096) partial.erase(0, partial.size() - 4096);
-  auto it = running_.find(step.id());
+  auto it = running_.find(&step);
   if (it != running_.end() && !last_line.empty()) {
     it->second.last_line = std::move(last_line);
     if (live_) Redraw();
@@ -198,8 +199,8 @@ void TerminalProgress::StepOutput(const CompiledStep& step, OutputStream stream,
 
 void TerminalProgress::StepFinished(const CompiledStep& step, int attempt, StepStatus status, Millis duration,
                                     const std::string& error) {
-  running_.erase(step.id());
-  auto p = partial_.find(step.id());
+  running_.erase(&step);
+  auto p = partial_.find(&step);
   if (p != partial_.end()) {
     if (show_output_ && !p->second.empty()) Line("  " + step.id() + " | " + p->second);
     partial_.erase(p);

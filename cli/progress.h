@@ -5,7 +5,8 @@
 // it, a step that fails or times out is followed by the last lines of its
 // stderr (of its stdout when stderr is empty), as Ansible shows a failed
 // task's stderr, so the reason is on screen without `runbook logs`.
-// Single-threaded (the run's thread).
+// Called on the run's thread, except SetPrompting (the prompter's thread):
+// out_mu_ orders their writes to the terminal.
 #pragma once
 
 #include <atomic>
@@ -59,8 +60,10 @@ class TerminalProgress : public ProgressSink {
   bool live_;
   bool color_;
   bool show_output_;
-  std::map<std::string, Running> running_;
-  std::map<std::string, std::string> partial_;  // incomplete output lines, per step
+  // By step object (a child run may have a step of the same id as its
+  // parent's); a runbook's steps are in file order.
+  std::map<const CompiledStep*, Running> running_;
+  std::map<const CompiledStep*, std::string> partial_;  // incomplete output lines, per step
   // The last bytes of each running step's stdout and stderr (masked, as
   // everything the progress gets), for the lines shown after a failure.
   struct Tail {

@@ -1,19 +1,24 @@
 // Run history from the journal: `runbook runs`, `runbook show RUN`,
 // `runbook logs RUN [STEP] [--follow]`.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <iomanip>
 #include <map>
 #include <ostream>
 #include <thread>
+#include <tuple>
 
 #include "cli/cli.h"
 #include "cli/pending.h"
+#include "cli/tail_lines.h"
 #include "engine/json_text.h"
 #include "engine/values.h"
 
 namespace runbook::cli {
 namespace {
+
+constexpr size_t kShowTailLines = 3;  // of a failed step's output, under its row
 
 std::string Time(int64_t us) { return IsoUtcMicros(us); }
 
@@ -186,6 +191,22 @@ int RunShow(CliEnv& env, const std::string& ref) {
             << std::setw(9) << attempt_count[s] << std::setw(10)
             << (a.started_at_us ? Duration(*a.started_at_us, a.finished_at_us) : "-") << std::setw(6)
             << (a.exit_code ? std::to_string(*a.exit_code) : "-") << a.error << "\n";
+    // Under a step that failed, the last lines it wrote (stderr, else
+    // stdout), as `runbook run` showed them.
+    if (a.status == journal::AttemptStatus::kFailed || a.status == journal::AttemptStatus::kTimedOut) {
+      for (auto [stream, digest, mark] : {std::tuple{journal::Stream::kStderr, &a.stderr_digest, "! "},
+                                          std::tuple{journal::Stream::kStdout, &a.stdout_digest, "| "}}) {
+        if (digest->bytes == 0) continue;
+        const int64_t from = std::max<int64_t>(0, digest->bytes - static_cast<int64_t>(kTailBytes));
+        auto text = j->ReadStream(r.id, a.step_id, a.attempt, stream, kTailBytes, from);
+        if (!text.ok()) break;  // `journal verify` names what is wrong with it
+        bool more = false;
+        std::vector<std::string> lines = LastLines(*text, from > 0, kShowTailLines, &more);
+        if (lines.empty()) continue;
+        for (const auto& line : lines) env.out << std::string(30, ' ') << mark << line << "\n";
+        break;
+      }
+    }
   }
   if (!findings->empty()) {
     env.out << "findings:\n";

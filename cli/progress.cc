@@ -2,15 +2,14 @@
 
 #include <vector>
 
+#include "cli/tail_lines.h"
 #include "engine/values.h"
 
 namespace runbook::cli {
 
 namespace {
 
-constexpr size_t kTailBytes = 2048;      // kept per stream of a running step
-constexpr size_t kTailLines = 5;         // shown after a failure
-constexpr size_t kTailLineChars = 240;   // each cut there
+constexpr size_t kTailLines = 5;  // shown after a failure
 
 void KeepTail(std::string& tail, bool& cut, std::string_view data) {
   if (data.size() >= kTailBytes) {
@@ -23,41 +22,6 @@ void KeepTail(std::string& tail, bool& cut, std::string_view data) {
     tail.erase(0, tail.size() - kTailBytes);
     cut = true;
   }
-}
-
-// The last non-blank lines of `tail`, control characters shown as '?' (the
-// output of a failed program may hold anything), each cut at
-// kTailLineChars. *more: earlier lines exist that are not returned.
-std::vector<std::string> LastLines(const std::string& tail, bool cut, bool* more) {
-  std::vector<std::string> lines;
-  size_t end = tail.size();
-  *more = false;
-  while (end > 0) {
-    size_t nl = tail.rfind('\n', end - 1);
-    size_t begin = nl == std::string::npos ? 0 : nl + 1;
-    if (begin == 0 && cut) {  // a line whose start was dropped
-      *more = true;
-      break;
-    }
-    size_t stop = end;  // without a CRLF's CR and trailing blanks
-    while (stop > begin && (tail[stop - 1] == '\r' || tail[stop - 1] == ' ' || tail[stop - 1] == '\t')) --stop;
-    std::string line;
-    for (size_t i = begin; i < stop; ++i) {
-      unsigned char ch = static_cast<unsigned char>(tail[i]);
-      line += (ch < 0x20 && ch != '\t') || ch == 0x7f ? '?' : static_cast<char>(ch);
-    }
-    if (line.find_first_not_of(" \t") != std::string::npos) {
-      if (lines.size() == kTailLines) {
-        *more = true;
-        break;
-      }
-      if (line.size() > kTailLineChars) line = line.substr(0, kTailLineChars) + "…";
-      lines.push_back(std::move(line));
-    }
-    if (nl == std::string::npos) break;
-    end = nl;
-  }
-  return {lines.rbegin(), lines.rend()};
 }
 
 }  // namespace
@@ -219,10 +183,10 @@ void TerminalProgress::StepFinished(const CompiledStep& step, int attempt, StepS
   if (status != StepStatus::kFailed && status != StepStatus::kTimedOut) return;
   bool more = false;
   bool from_err = true;
-  std::vector<std::string> lines = LastLines(tail.err, tail.err_cut, &more);
+  std::vector<std::string> lines = LastLines(tail.err, tail.err_cut, kTailLines, &more);
   if (lines.empty()) {
     from_err = false;
-    lines = LastLines(tail.out, tail.out_cut, &more);
+    lines = LastLines(tail.out, tail.out_cut, kTailLines, &more);
   }
   if (lines.empty()) return;
   const std::string prefix = "  " + step.id() + (from_err ? " ! " : " | ");

@@ -173,10 +173,10 @@ class Journal {
   Result<std::vector<OutputChunk>> GetOutput(std::string_view run_id,
                                              std::optional<std::string> step,
                                              int64_t after_rowid = 0, size_t limit = 0) const;
-  // The first `limit` bytes (0 = all) of one stream of one attempt, wherever
-  // they are stored (output_chunks or a spill file).
+  // The first `limit` bytes (0 = all) of one stream of one attempt from byte
+  // `from` on, wherever they are stored (output_chunks or a spill file).
   Result<std::string> ReadStream(std::string_view run_id, std::string_view step_id, int attempt,
-                                 Stream stream, size_t limit = 0) const;
+                                 Stream stream, size_t limit = 0, int64_t from = 0) const;
   Result<std::vector<FindingRecord>> GetFindings(std::string_view run_id) const;
   Result<std::vector<ApprovalRecord>> GetApprovals(std::string_view run_id) const;
 

@@ -286,7 +286,7 @@ Result<std::vector<OutputChunk>> Journal::GetOutput(std::string_view run_id,
 }
 
 Result<std::string> Journal::ReadStream(std::string_view run_id, std::string_view step_id, int attempt,
-                                        Stream stream, size_t limit) const {
+                                        Stream stream, size_t limit, int64_t from) const {
   std::lock_guard<std::mutex> lock(reader_mu_);
   SpillReader spills(path_);
   std::string out;
@@ -294,7 +294,8 @@ Result<std::string> Journal::ReadStream(std::string_view run_id, std::string_vie
                                  [&out](std::string_view piece) {
                                    out.append(piece);
                                    return Status::Ok();
-                                 });
+                                 },
+                                 from);
   if (!s.ok()) return s;
   return out;
 }

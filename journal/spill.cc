@@ -188,12 +188,14 @@ Status SpillReader::Read(std::string_view run_id, const SpillRef& ref, std::stri
 // --- ReadStream ----------------------------------------------------------------
 
 Status ReadStream(sqlite::Db& db, SpillReader& spills, std::string_view run_id, std::string_view step_id,
-                  int attempt, Stream stream, size_t limit, const std::function<Status(std::string_view)>& fn) {
+                  int attempt, Stream stream, size_t limit, const std::function<Status(std::string_view)>& fn,
+                  int64_t from) {
   Result<bool> has_spill = HasSpillColumns(db);
   if (!has_spill.ok()) return has_spill.status();
   Result<sqlite::Statement> st = db.Prepare(
       "SELECT data, " + std::string(SpillColumnsSql(*has_spill)) +
-      " FROM output_chunks WHERE run_id = ?1 AND step_id = ?2 AND attempt = ?3 AND stream = ?4 ORDER BY seq");
+      ", byte_offset FROM output_chunks WHERE run_id = ?1 AND step_id = ?2 AND attempt = ?3 AND stream = ?4 "
+      "ORDER BY seq");
   if (!st.ok()) return st.status();
   st->BindText(1, run_id);
   st->BindText(2, step_id);
@@ -205,14 +207,21 @@ Status ReadStream(sqlite::Db& db, SpillReader& spills, std::string_view run_id, 
     Result<bool> row = st->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
+    const int64_t offset = st->Int(4);
+    // Bytes of this row before `from`, skipped.
+    const int64_t skip = std::max<int64_t>(0, from - offset);
     if (st->IsNull(1)) {
       std::string data = st->Blob(0);
-      std::string_view piece(data.data(), std::min(left, data.size()));
+      if (static_cast<uint64_t>(skip) >= data.size()) continue;
+      std::string_view piece(data.data() + skip, std::min(left, data.size() - static_cast<size_t>(skip)));
       left -= piece.size();
       if (Status s = fn(piece); !s.ok()) return s;
       continue;
     }
     SpillRef ref{st->Text(1), st->Int(2), st->Int(3)};
+    if (skip >= ref.bytes) continue;
+    ref.offset += skip;
+    ref.bytes -= skip;
     ref.bytes = std::min<int64_t>(ref.bytes, static_cast<int64_t>(std::min<size_t>(left, INT64_MAX)));
     Status s = spills.ForEachPiece(run_id, ref, kPiece, [&](std::string_view piece) {
       left -= piece.size();

@@ -92,12 +92,14 @@ class SpillReader {
   int64_t size_ = 0;
 };
 
-// Calls `fn` with the bytes of one stream of one attempt, in order, wherever
-// they are stored (output_chunks or a spill file), in pieces of at most
-// 1 MiB, until `limit` bytes were handed over (0 = all). Stops at the first
-// error (of SQLite, of a spill file or of `fn`) and returns it.
+// Calls `fn` with the bytes of one stream of one attempt from byte `from`
+// on, in order, wherever they are stored (output_chunks or a spill file), in
+// pieces of at most 1 MiB, until `limit` bytes were handed over (0 = all).
+// Spilled ranges before `from` are not read. Stops at the first error (of
+// SQLite, of a spill file or of `fn`) and returns it.
 Status ReadStream(sqlite::Db& db, SpillReader& spills, std::string_view run_id, std::string_view step_id,
-                  int attempt, Stream stream, size_t limit, const std::function<Status(std::string_view)>& fn);
+                  int attempt, Stream stream, size_t limit, const std::function<Status(std::string_view)>& fn,
+                  int64_t from = 0);
 
 // --- Prune ----------------------------------------------------------------------
 

@@ -74,6 +74,43 @@ steps:
   EXPECT_NE(o.err.find("  stdout-only | ERROR: disk full\n", second), std::string::npos) << o.err;
   // A step that succeeded shows nothing of its output.
   EXPECT_EQ(o.err.find("a warning, not a failure"), std::string::npos) << o.err;
+
+  // `show` has the last three of those lines under each failed step's row.
+  Outcome show = box.Run({"show", run});
+  ASSERT_EQ(show.exit_code, 0) << show.Describe();
+  const std::string pad(30, ' ');
+  EXPECT_NE(show.out.find("exit code 2\n" + pad + "! line 7\n" + pad + "! token *** rejected\n" + pad +
+                          "! colour ?[31mred?[0m\n"),
+            std::string::npos)
+      << show.out;
+  EXPECT_NE(show.out.find("exit code 1\n" + pad + "| ERROR: disk full\n"), std::string::npos) << show.out;
+  EXPECT_EQ(show.out.find("a warning, not a failure"), std::string::npos) << show.out;
+  EXPECT_EQ(show.out.find("hunter2"), std::string::npos) << show.out;
+}
+
+TEST(CliProgress, ShowReadsTheLastLinesOfAFailedStepsSpilledOutput) {
+  CliSandbox box;
+  // 3 MB of stderr: past the first MiB it is in a spill file.
+  std::string rb = box.WriteRunbook("big", R"(name: big
+steps:
+  - id: flood
+    run: |
+      head -c 3000000 /dev/zero | tr '\0' 'x' | fold -w 100 >&2
+      echo >&2
+      echo "the real reason" >&2
+      exit 4
+)");
+  Outcome o = box.Run({"run", rb});
+  EXPECT_EQ(o.exit_code, 1) << o.Describe();
+  const std::string run = RunIdOf(o);
+  EXPECT_NE(o.err.find("  flood ! the real reason\n"), std::string::npos) << o.err.substr(0, 2000);
+  Outcome show = box.Run({"show", run});
+  ASSERT_EQ(show.exit_code, 0) << show.Describe();
+  EXPECT_NE(show.out.find("exit code 4\n" + std::string(30, ' ') + "! " + std::string(100, 'x') + "\n" +
+                          std::string(30, ' ') + "! " + std::string(100, 'x') + "\n" + std::string(30, ' ') +
+                          "! the real reason\n"),
+            std::string::npos)
+      << show.out;
 }
 
 TEST(CliProgress, AChildRunsStepOfTheSameIdKeepsItsOwnLinesAndRun) {

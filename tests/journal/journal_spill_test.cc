@@ -161,6 +161,20 @@ TEST_F(JournalSpillTest, OutputPastTheThresholdGoesToAPrivateFileAndReadsBackByt
   EXPECT_EQ(v.attempts_checked, 1);
 }
 
+TEST_F(JournalSpillTest, AStreamReadsFromAnyByteOnInlineAndSpilled) {
+  const std::string out = Bytes(5000, 3);  // 1000 bytes inline in chunks of 100, the rest spilled
+  auto j = OpenJournal(Spilling());
+  WriteBigRun(*j, out, 100);
+  for (int64_t from : {0, 1, 99, 100, 950, 999, 1000, 1001, 2500, 4999, 5000, 6000}) {
+    auto got = j->ReadStream(kRun, "big", 1, Stream::kStdout, 0, from);
+    ASSERT_TRUE(got.ok()) << from << ": " << got.status().message();
+    EXPECT_EQ(*got, out.substr(std::min<size_t>(static_cast<size_t>(from), out.size()))) << "from " << from;
+    auto limited = j->ReadStream(kRun, "big", 1, Stream::kStdout, 700, from);
+    ASSERT_TRUE(limited.ok());
+    EXPECT_EQ(*limited, out.substr(std::min<size_t>(static_cast<size_t>(from), out.size()), 700)) << "from " << from;
+  }
+}
+
 TEST_F(JournalSpillTest, ConsecutiveChunksOfOneTransactionShareARowAndOtherStreamsKeepTheirOrder) {
   auto j = OpenJournal(Spilling());
   j->CreateRun(MakeRun(kRun));

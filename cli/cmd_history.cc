@@ -225,7 +225,7 @@ int RunShow(CliEnv& env, const std::string& ref) {
   if (r.status == journal::RunStatus::kWaiting) {
     for (const auto& s : order)
       if (last[s]->status == journal::AttemptStatus::kWaiting)
-        env.out << "waiting:  " << s << "  (" << DecideHint(*j, r.id, s) << ")\n";
+        env.out << "waiting:  " << s << "  (" << DecideHint(PendingDecisions(*j, r.id, s), r.id, s) << ")\n";
   }
   if (!notes.empty()) {
     env.out << "notes:\n";

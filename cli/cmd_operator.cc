@@ -85,7 +85,7 @@ int Approve(CliEnv& env, const ApproveOptions& opt) {
     std::vector<PendingDecision> pending = PendingDecisions(*j, *id, opt.step);
     if (!pending.empty() && pending.front().run_id != *id) {
       env.Error("step '" + opt.step + "' of run " + *id + " waits for its child run " + pending.front().run_id +
-                ", not for a decision of its own; decide there: " + DecideHint(*j, *id, opt.step));
+                ", not for a decision of its own; decide there: " + DecideHint(pending, *id, opt.step));
       return kExitUsage;
     }
   }

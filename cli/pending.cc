@@ -57,14 +57,14 @@ std::vector<PendingDecision> PendingDecisions(const journal::Journal& j, const s
   return out;
 }
 
-std::string DecideHint(const journal::Journal& j, const std::string& run_id, const std::string& waiting_step) {
-  std::vector<PendingDecision> pending = PendingDecisions(j, run_id, waiting_step);
-  if (pending.empty()) pending.push_back({run_id, waiting_step});
+std::string DecideHint(const std::vector<PendingDecision>& pending, const std::string& run_id,
+                       const std::string& waiting_step) {
   std::string hint;
   for (const auto& p : pending) {
     if (!hint.empty()) hint += " and ";
     hint += "runbook approve " + p.run_id + " " + p.step;
   }
+  if (hint.empty()) hint = "runbook approve " + run_id + " " + waiting_step;
   return hint + ", then runbook resume " + run_id;
 }
 

@@ -25,8 +25,10 @@ struct PendingDecision {
 std::vector<PendingDecision> PendingDecisions(const journal::Journal& j, const std::string& run_id,
                                               const std::string& step);
 
-// "runbook approve C assess, then runbook resume P" for `waiting_step` of
-// run `run_id`, naming the child run's step when the decision is there.
-std::string DecideHint(const journal::Journal& j, const std::string& run_id, const std::string& waiting_step);
+// "runbook approve C assess, then runbook resume P": the commands that
+// continue run `run_id` past `waiting_step`, whose decisions are `pending`
+// (PendingDecisions; when empty, the step's own).
+std::string DecideHint(const std::vector<PendingDecision>& pending, const std::string& run_id,
+                       const std::string& waiting_step);
 
 }  // namespace runbook::cli

@@ -132,9 +132,9 @@ int ExecuteRun(CliEnv& env, journal::Journal& journal, RunRequest req, const Ses
   std::vector<std::string> hints;
   boost::json::array decisions;
   for (const auto& step : summary.waiting_steps) {
-    hints.push_back(DecideHint(journal, summary.run_id, step));
-    for (const auto& p : PendingDecisions(journal, summary.run_id, step))
-      decisions.push_back({{"run_id", p.run_id}, {"step", p.step}});
+    std::vector<PendingDecision> pending = PendingDecisions(journal, summary.run_id, step);
+    hints.push_back(DecideHint(pending, summary.run_id, step));
+    for (const auto& p : pending) decisions.push_back({{"run_id", p.run_id}, {"step", p.step}});
   }
   Status closed = journal.Close();
   if (!closed.ok() && summary.error.empty()) summary.error = closed.message();

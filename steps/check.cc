@@ -6,7 +6,6 @@
 
 #include "engine/executor.h"
 #include "engine/expr/expr.h"
-#include "engine/expr/values.h"
 #include "engine/schema_reader.h"
 #include "engine/script.h"
 #include "steps/registry.h"
@@ -188,7 +187,7 @@ class CheckExecutor : public StepExecutor {
       if (!r.ok()) co_return Failed("'message': " + r.status().message());
       // Blanks at either end dropped: a value that rendered empty at the end
       // of a template ("...: ${{ trim(stderr) }}") leaves no dangling space.
-      message = std::string(expr::TrimBlanks(*r));
+      message = Trim(*r);
       custom = true;
     }
     std::string line = std::string(LevelName(level)) + ": " + message;

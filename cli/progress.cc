@@ -112,11 +112,17 @@ void TerminalProgress::AppendStatus(std::string& out) {
   status_shown_ = true;
 }
 
+std::string TerminalProgress::RunOf(const CompiledStep& step) const {
+  for (auto r = runs_.rbegin(); r != runs_.rend(); ++r)
+    if (&step >= r->begin && &step < r->end) return r->run_id;
+  return "";
+}
+
 void TerminalProgress::RunStarted(const std::string& run_id, const CompiledRunbook& rb) {
-  for (const auto& step : rb.steps) {
-    auto [it, added] = run_of_.emplace(&step, run_id);
-    if (!added && it->second != run_id) it->second.clear();
-  }
+  RunSteps r{rb.steps.data(), rb.steps.data() + rb.steps.size(), run_id};
+  for (const RunSteps& other : runs_)
+    if (other.begin == r.begin && other.end == r.end && other.run_id != run_id) r.run_id.clear();
+  runs_.push_back(std::move(r));
   Line("run " + run_id + " of " + rb.spec.name + " started (" + std::to_string(rb.steps.size()) + " steps)");
 }
 
@@ -191,8 +197,8 @@ void TerminalProgress::StepFinished(const CompiledStep& step, int attempt, StepS
   if (lines.empty()) return;
   const std::string prefix = "  " + step.id() + (from_err ? " ! " : " | ");
   if (more) {
-    auto run = run_of_.find(&step);
-    const std::string id = run == run_of_.end() || run->second.empty() ? "RUN" : run->second;
+    std::string id = RunOf(step);
+    if (id.empty()) id = "RUN";
     Line(prefix + "… (all of it: runbook logs " + id + " " + step.id() + ")");
   }
   for (const std::string& line : lines) Line(prefix + line);

@@ -72,9 +72,17 @@ class TerminalProgress : public ProgressSink {
   };
   // By step object, not id: a child run may have a step of the same id.
   std::map<const CompiledStep*, Tail> tails_;
-  // The run each step belongs to (child runs report here too); "" when one
-  // runbook object serves two runs and the step's run cannot be told.
-  std::map<const CompiledStep*, std::string> run_of_;
+  // The steps of each run started (child runs report here too), as the
+  // address range of its runbook's steps, kept without reading the runbook
+  // again (a child's may be gone): a step's run is the newest range holding
+  // it. "" when a range served two runs and the step's run cannot be told.
+  struct RunSteps {
+    const CompiledStep* begin;
+    const CompiledStep* end;
+    std::string run_id;
+  };
+  std::vector<RunSteps> runs_;
+  std::string RunOf(const CompiledStep& step) const;
   bool status_shown_ = false;
   long long stamp_second_ = 0;  // AppendTimestamp's cache
   std::string stamp_prefix_;

@@ -283,6 +283,23 @@ std::string ReadFile(const std::string& path) {
 
 bool FileExists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+int Occurrences(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+std::string RunIdOfRunbook(const CliSandbox& box, const std::string& runbook) {
+  auto j = box.OpenJournal();
+  if (!j) return "";
+  auto runs = j->ListRuns(journal::RunFilter{});
+  if (!runs.ok()) return "";
+  std::string id;
+  for (const auto& r : *runs)
+    if (r.runbook == runbook) id = r.id;
+  return id;
+}
+
 bool WaitFor(const std::function<bool()>& ready, milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (true) {

@@ -153,6 +153,11 @@ bool FileExists(const std::string& path);
 bool WaitFor(const std::function<bool()>& ready, milliseconds timeout);
 // Parses JSON; nullopt (and a test failure naming `what`) if it is not.
 std::optional<boost::json::value> ParseJson(const std::string& text, const std::string& what);
+// How many times `needle` occurs in `text` (overlapping occurrences count).
+int Occurrences(const std::string& text, const std::string& needle);
+// The id of the run of `runbook` that ListRuns lists last, or "" when there
+// is none (e.g. the child run a `runbook` step started).
+std::string RunIdOfRunbook(const CliSandbox& box, const std::string& runbook);
 // The string at obj[key], or "" when absent or not a string.
 std::string JsonString(const boost::json::value& obj, std::string_view key);
 // The element of show's "steps" array with this id, or null.

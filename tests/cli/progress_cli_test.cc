@@ -6,17 +6,10 @@
 
 #include <string>
 
-#include "journal/journal.h"
 #include "tests/cli/cli_test_util.h"
 
 namespace runbook::clitest {
 namespace {
-
-size_t Count(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
 
 std::string RunIdOf(const Outcome& o) {
   // The run id is the last line of stdout.
@@ -132,12 +125,7 @@ steps:
   Outcome o = box.Run({"run", parent});
   EXPECT_EQ(o.exit_code, 1) << o.Describe();
   const std::string run = RunIdOf(o);
-  auto j = box.OpenJournal();
-  auto runs = j->ListRuns(journal::RunFilter{});
-  ASSERT_TRUE(runs.ok());
-  std::string child;
-  for (const auto& r : *runs)
-    if (r.runbook == "child") child = r.id;
+  const std::string child = RunIdOfRunbook(box, "child");
   ASSERT_FALSE(child.empty());
   EXPECT_NE(o.err.find("work ! … (all of it: runbook logs " + run + " work)"), std::string::npos) << o.err;
   EXPECT_NE(o.err.find("work ! … (all of it: runbook logs " + child + " work)"), std::string::npos) << o.err;
@@ -165,7 +153,7 @@ steps:
 )");
   Outcome o = box.Run({"run", "--show-output", rb});
   EXPECT_EQ(o.exit_code, 1) << o.Describe();
-  EXPECT_EQ(Count(o.err, "broken ! cannot read /var/log/app.log"), 1u) << o.err;
+  EXPECT_EQ(Occurrences(o.err, "broken ! cannot read /var/log/app.log"), 1) << o.err;
   Outcome quiet = box.Run({"run", rb});
   EXPECT_EQ(quiet.exit_code, 1) << quiet.Describe();
   size_t failed = quiet.err.find("✘ broken failed in ");

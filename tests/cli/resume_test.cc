@@ -18,12 +18,6 @@ std::string RunIdOf(const Outcome& o) {
   return v ? JsonString(*v, "run_id") : "";
 }
 
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 std::string StepStatus(CliSandbox& box, const std::string& run, const std::string& step) {
   auto show = box.ShowJson(run);
   const auto* s = FindStep(show, step);
@@ -132,7 +126,7 @@ steps:
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_NE(r.err.find("marked interrupted"), std::string::npos) << r.err;
   std::string text = ReadFile(log);
-  EXPECT_EQ(Count(text, "first ran"), 1) << text;
+  EXPECT_EQ(Occurrences(text, "first ran"), 1) << text;
   auto attempts = j->GetAttempts(run);
   ASSERT_TRUE(attempts.ok());
   std::string value;
@@ -283,12 +277,7 @@ steps:
   Outcome o = box.Run({"--json", "run", parent});
   ASSERT_EQ(o.exit_code, 3) << o.Describe();
   std::string run = RunIdOf(o);
-  auto j = box.OpenJournal();
-  auto runs = j->ListRuns(journal::RunFilter{});
-  ASSERT_TRUE(runs.ok());
-  std::string child;
-  for (const auto& r : *runs)
-    if (r.runbook == "child") child = r.id;
+  const std::string child = RunIdOfRunbook(box, "child");
   ASSERT_FALSE(child.empty());
   // Every place that says how to go on names the child's step.
   auto v = ParseJson(o.out, "run --json");
@@ -315,7 +304,8 @@ steps:
   Outcome r = box.Run({"--json", "resume", run});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(ReadFile(box.Path("log")), "child-acted\nparent-after\n");
-  runs = j->ListRuns(journal::RunFilter{});
+  auto runs = box.OpenJournal()->ListRuns(journal::RunFilter{});
+  ASSERT_TRUE(runs.ok());
   EXPECT_EQ(runs->size(), 4u) << "the child run was resumed, not started again (the second parent has its own)";
 }
 

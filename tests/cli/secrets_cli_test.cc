@@ -18,12 +18,6 @@
 namespace runbook::clitest {
 namespace {
 
-int Count(const std::string& haystack, const std::string& needle) {
-  int n = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
-  return n;
-}
-
 TEST(CliSecrets, NoFormOfASecretReachesTheJournalFileOrAnyExport) {
   CliSandbox box;
   std::string error;
@@ -74,7 +68,7 @@ steps:
   ASSERT_NE(forms[2], forms[0]);
   std::string raw = ReadFile(box.journal_path()) + ReadFile(box.journal_path() + "-wal");
   ASSERT_GT(raw.size(), 4096u);
-  for (const auto& f : forms) EXPECT_EQ(Count(raw, f), 0) << "journal file holds '" << f << "'";
+  for (const auto& f : forms) EXPECT_EQ(Occurrences(raw, f), 0) << "journal file holds '" << f << "'";
   // Output past 1 MiB is in spill files beside the journal: the same masked bytes.
   std::string big = box.RawLogs(run, "big");
   const std::string tail = "\ntoken is ***\n";
@@ -85,7 +79,7 @@ steps:
     ++spill_files;
     std::string bytes = ReadFile(entry.path().string());
     EXPECT_NE(bytes.find("token is ***"), std::string::npos) << entry.path();
-    for (const auto& f : forms) EXPECT_EQ(Count(bytes, f), 0) << entry.path() << " holds '" << f << "'";
+    for (const auto& f : forms) EXPECT_EQ(Occurrences(bytes, f), 0) << entry.path() << " holds '" << f << "'";
   }
   EXPECT_EQ(spill_files, 1);
   for (const char* format : {"md", "html", "json", "csv"}) {
@@ -94,7 +88,7 @@ steps:
     if (std::string(format) != "csv") {  // the CSV is the timeline only, without output
       EXPECT_NE(e.out.find("***"), std::string::npos) << format << " export should show the masks";
     }
-    for (const auto& f : forms) EXPECT_EQ(Count(e.out, f), 0) << format << " export holds '" << f << "'";
+    for (const auto& f : forms) EXPECT_EQ(Occurrences(e.out, f), 0) << format << " export holds '" << f << "'";
   }
 }
 

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <utility>
 
+#include "journal/wal_vfs.h"
+
 namespace runbook::journal::sqlite {
 
 namespace {
@@ -149,7 +151,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, int flags) {
   }();
   (void)configured;
   sqlite3* handle = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &handle, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &handle, flags, CoalescingWalVfsName());
   if (rc != SQLITE_OK) {
     std::string message = path + ": " +
                           (handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));

@@ -41,10 +41,11 @@ using Clock = std::chrono::steady_clock;
 
 // Durability barrier as an awaitable: completes on the io thread once
 // everything journaled so far is committed, always through the event loop
-// (a suspension point). Commits on the io thread itself when the journal's
-// writer is idle (Journal::SyncHere: no hand-off to the writer thread and
-// back on a step's critical path); `hold`, if given, ends after that
-// attempt, before any waiting.
+// (a suspension point, taken before committing, so that the records other
+// handlers of the same loop pass queue share the commit). Commits on the io
+// thread itself when the journal's writer is idle (Journal::SyncHere: no
+// hand-off to the writer thread and back on a step's critical path); `hold`,
+// if given, ends after that attempt, before any waiting.
 boost::asio::awaitable<Status> SyncJournal(journal::Journal& j,
                                            std::optional<journal::Journal::Hold>* hold = nullptr);
 // The same barrier always committed by the writer thread: for output

@@ -481,7 +481,10 @@ Status Journal::CommitSlice(std::vector<WriteOp>& ops, size_t begin, size_t end)
   if (s.ok() && options_.before_commit_for_testing)
     s = options_.before_commit_for_testing(*writer_db_);
   if (s.ok()) s = statements_.Commit();
-  if (s.ok()) return s;
+  if (s.ok()) {
+    transactions_.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
 
   if (!sqlite3_get_autocommit(writer_db_->handle())) (void)statements_.Rollback();
   Status failure = Prefixed("journal write failed: ", s);

@@ -150,6 +150,9 @@ class Journal {
   size_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
   // Ok, or the first write failure ("journal write failed: PATH: ...").
   Status writer_status() const;
+  // Transactions this Journal has committed so far (tests: which records
+  // shared a commit).
+  uint64_t transactions() const { return transactions_.load(std::memory_order_relaxed); }
 
   // --- Reads: any thread; committed data only (journal/queries.cc). ---------
 
@@ -238,6 +241,7 @@ class Journal {
   std::atomic<int> checkpoint_state_{kCheckpointIdle};
   bool batching_ = false;  // the writer waits for more output (WriterLoop)
   std::atomic<size_t> pending_bytes_{0};
+  std::atomic<uint64_t> transactions_{0};
   std::thread writer_;
 
   mutable std::mutex reader_mu_;  // guards reader_db_

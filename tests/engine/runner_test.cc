@@ -7,12 +7,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <filesystem>
 
 #include "engine/json_text.h"
 #include "engine/loader.h"
+#include "engine/run_execution.h"
 #include "steps/process_step.h"
 #include "steps/registry.h"
 #include "tests/fakes/fake_process_launcher.h"
@@ -89,6 +92,43 @@ TEST_F(RunnerTest, NeverRunsMoreStepsAtOnceThanMaxParallel) {
   EXPECT_EQ(s.status, journal::RunStatus::kSucceeded);
   EXPECT_EQ(launcher_.calls(), 10u);
   EXPECT_EQ(launcher_.max_running(), 3);
+}
+
+TEST_F(RunnerTest, BarriersReadyInOneLoopPassShareOneCommit) {
+  // Two steps whose records are queued by different handlers of one event
+  // loop pass (two children that exited together, each starting the next
+  // step): the first barrier to resume commits both steps' records, and the
+  // second then has nothing left to commit (docs/performance.md).
+  journal::RunRecord run;
+  run.id = "aaaaaaaaaaaa";
+  run.runbook = "t";
+  run.source_text = "steps: []\n";
+  run.started_at_us = 1000;
+  journal_->CreateRun(run);
+  ASSERT_TRUE(journal_->SyncBlocking().ok());
+  const uint64_t before = journal_->transactions();
+  std::vector<std::string> order;
+  auto step = [&](std::string id) -> boost::asio::awaitable<void> {
+    journal::EventRecord e;
+    e.run_id = run.id;
+    e.step_id = id;
+    e.kind = "step_started";
+    journal_->AppendEvent(std::move(e));
+    Status s = co_await internal::SyncJournal(*journal_);
+    EXPECT_TRUE(s.ok()) << s.message();
+    // Durable when the barrier answers: committed, visible to a reader.
+    auto events = journal_->GetEvents(run.id);
+    EXPECT_TRUE(events.ok());
+    bool found = false;
+    for (const auto& ev : *events) found = found || ev.step_id == id;
+    EXPECT_TRUE(found) << id;
+    order.push_back(id);
+  };
+  boost::asio::co_spawn(io_, step("a"), boost::asio::detached);
+  boost::asio::co_spawn(io_, step("b"), boost::asio::detached);
+  io_.run();
+  EXPECT_EQ((std::vector<std::string>{"a", "b"}), order);
+  EXPECT_EQ(journal_->transactions(), before + 1);
 }
 
 TEST_F(RunnerTest, RetriesJournalEveryAttemptAndThenSucceed) {

@@ -34,16 +34,16 @@ import workloads as W  # noqa: E402
 SIZES = {
     "full": dict(fanout=[1000, 10000], chain=1000, wide=1000, bigout=W.BIGOUT_BYTES, compile=[10000, 100000],
                  journal=200000, journal_steps=2000, blobs_mb=200, startup_rounds=15, parallel_n=1000,
-                 snakemake=[20, 100], ansible=[2, 10], floor=1000),
+                 snakemake=[20, 100], ansible=[2, 20], floor=1000),
     "quick": dict(fanout=[1000], chain=1000, wide=1000, bigout=W.BIGOUT_BYTES, compile=[10000],
                   journal=200000, journal_steps=2000, blobs_mb=100, startup_rounds=15, parallel_n=1000,
-                  snakemake=[20, 100], ansible=[2, 10], floor=1000),
+                  snakemake=[20, 100], ansible=[2, 20], floor=1000),
     "smoke": dict(fanout=[20, 40], chain=20, wide=20, bigout=2_000_000, compile=[50, 200], journal=2000,
                   journal_steps=50, blobs_mb=2, startup_rounds=2, parallel_n=10, snakemake=[2, 4],
                   ansible=[2, 4], floor=20),
 }
 # Rounds per workload when --rounds is not given (slow workloads get fewer).
-ROUNDS = {"full": dict(default=5, slow=2, startup=15), "quick": dict(default=3, slow=2, startup=15),
+ROUNDS = {"full": dict(default=5, slow=3, startup=15), "quick": dict(default=3, slow=2, startup=15),
           "smoke": dict(default=1, slow=1, startup=2)}
 
 

@@ -309,8 +309,9 @@ void Journal::AppendOutput(OutputChunk chunk) {
     // Backstop for a caller that ignores pending_bytes(): wait for the writer
     // to catch up rather than let the queue grow without bound.
     std::unique_lock<std::mutex> lock(mu_);
-    if (pending_bytes_.load(std::memory_order_relaxed) + n > options_.max_pending_output_bytes &&
-        holds_ == 0 && !closing_) {
+    // The writer is woken even under a Hold: nothing else would drain the
+    // queue while this thread waits.
+    if (pending_bytes_.load(std::memory_order_relaxed) + n > options_.max_pending_output_bytes && !closing_) {
       StartWriterLocked();  // normally running already (output wakes it), unless enqueued under a Hold
       wake_writer_.notify_one();
     }

@@ -132,7 +132,10 @@ class Journal {
   // records about to be committed by SyncHere() on the same thread (waking
   // the writer only to find the queue taken costs both threads a context
   // switch). Its end wakes the writer if anything is left. Keep it short:
-  // no waiting and no AppendOutput inside.
+  // the engine's spans one pass of its event loop (SyncJournal yields once
+  // before it commits), never a wait for anything else. What others enqueue
+  // meanwhile waits for that commit too, except output past
+  // max_pending_output_bytes, whose backstop wakes the writer regardless.
   class Hold {
    public:
     explicit Hold(Journal& journal);

@@ -109,12 +109,15 @@ TEST_F(RunnerTest, BarriersReadyInOneLoopPassShareOneCommit) {
   const uint64_t before = journal_->transactions();
   std::vector<std::string> order;
   auto step = [&](std::string id) -> boost::asio::awaitable<void> {
+    // As RunAttempts does: the records are queued under a Hold, so that the
+    // writer thread is not woken to commit them on its own.
+    std::optional<journal::Journal::Hold> hold(std::in_place, *journal_);
     journal::EventRecord e;
     e.run_id = run.id;
     e.step_id = id;
     e.kind = "step_started";
     journal_->AppendEvent(std::move(e));
-    Status s = co_await internal::SyncJournal(*journal_);
+    Status s = co_await internal::SyncJournal(*journal_, &hold);
     EXPECT_TRUE(s.ok()) << s.message();
     // Durable when the barrier answers: committed, visible to a reader.
     auto events = journal_->GetEvents(run.id);

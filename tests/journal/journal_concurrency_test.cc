@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -133,6 +135,40 @@ TEST_F(JournalConcurrencyTest, SeveralProcessesCreatingAndWritingAtOnceLoseNothi
   for (int c = 0; c < kChildren; ++c)
     ExpectComplete(*parent, std::string(12, static_cast<char>('a' + c)));
   ExpectComplete(*parent, "ffffffffffff");
+}
+
+TEST_F(JournalConcurrencyTest, TheOutputBackstopWakesTheWriterEvenUnderAHold) {
+  // A thread that holds the writer back (Journal::Hold) and then passes the
+  // pending-output limit waits for the writer to drain: it must wake it,
+  // or it waits forever.
+  OpenOptions options;
+  options.max_pending_output_bytes = 64 << 10;
+  options.spill_threshold_bytes = -1;
+  auto j = OpenJournal(options);
+  j->CreateRun(MakeRun("a1b2c3d4e5f6"));
+  ASSERT_TRUE(j->SyncBlocking().ok());
+  auto appended = std::async(std::launch::async, [&j] {
+    Journal::Hold hold(*j);
+    for (int i = 0; i < 4; ++i) {
+      OutputChunk c;
+      c.run_id = "a1b2c3d4e5f6";
+      c.step_id = "dump";
+      c.seq = i;
+      c.offset = int64_t{i} * (48 << 10);
+      c.data.assign(48 << 10, static_cast<char>('a' + i));
+      j->AppendOutput(std::move(c));
+    }
+  });
+  const bool done = appended.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  EXPECT_TRUE(done) << "AppendOutput under a Hold waited for a writer nobody woke";
+  if (!done) (void)j->Close();  // wakes the writer, which lets the thread go
+  appended.wait();
+  ASSERT_TRUE(j->SyncBlocking().ok() || !done);
+  if (done) {
+    auto page = j->GetOutput("a1b2c3d4e5f6", "dump", 0, 10);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    EXPECT_EQ(page->size(), 4u);
+  }
 }
 
 TEST_F(JournalConcurrencyTest, ManyMegabytesOfOutputAreStoredExactlyWithABoundedQueue) {

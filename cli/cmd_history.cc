@@ -5,9 +5,10 @@
 #include <chrono>
 #include <iomanip>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <thread>
-#include <tuple>
+#include <utility>
 
 #include "cli/cli.h"
 #include "cli/pending.h"
@@ -133,10 +134,37 @@ int RunShow(CliEnv& env, const std::string& ref) {
     attempt_count[a.step_id] = std::max(attempt_count[a.step_id], a.attempt);
   }
   const auto& r = *run;
+  // A failed or timed-out attempt's last lines: of its stderr, of its stdout
+  // when stderr has none; as `runbook run` showed them.
+  struct Tail {
+    journal::Stream stream = journal::Stream::kStderr;
+    std::vector<std::string> lines;
+  };
+  auto failed_tail = [&](const journal::AttemptRecord& a) -> std::optional<Tail> {
+    if (a.status != journal::AttemptStatus::kFailed && a.status != journal::AttemptStatus::kTimedOut)
+      return std::nullopt;
+    for (auto [stream, digest] : {std::pair{journal::Stream::kStderr, &a.stderr_digest},
+                                  std::pair{journal::Stream::kStdout, &a.stdout_digest}}) {
+      if (digest->bytes == 0) continue;
+      const int64_t from = std::max<int64_t>(0, digest->bytes - static_cast<int64_t>(kTailBytes));
+      auto text = j->ReadStream(r.id, a.step_id, a.attempt, stream, kTailBytes, from);
+      if (!text.ok()) return std::nullopt;  // `journal verify` names what is wrong with it
+      bool more = false;
+      std::vector<std::string> lines = LastLines(*text, from > 0, kShowTailLines, &more);
+      if (!lines.empty()) return Tail{stream, std::move(lines)};
+    }
+    return std::nullopt;
+  };
   if (env.globals.json) {
     boost::json::array steps;
     for (const auto& s : order) {
       const auto& a = *last[s];
+      boost::json::value last_lines = nullptr;
+      if (std::optional<Tail> tail = failed_tail(a)) {
+        boost::json::array lines;
+        for (auto& line : tail->lines) lines.emplace_back(std::move(line));
+        last_lines = {{"stream", std::string(journal::ToString(tail->stream))}, {"lines", std::move(lines)}};
+      }
       steps.push_back({{"id", s}, {"block", std::string(journal::ToString(a.block))},
                        {"status", std::string(journal::ToString(a.status))}, {"attempts", attempt_count[s]},
                        {"started_at", a.started_at_us ? boost::json::value(Time(*a.started_at_us)) : nullptr},
@@ -144,7 +172,8 @@ int RunShow(CliEnv& env, const std::string& ref) {
                        {"exit_code", a.exit_code ? boost::json::value(*a.exit_code) : nullptr},
                        {"outputs", ParseOr(a.outputs_json)}, {"error", a.error},
                        {"stdout_bytes", a.stdout_digest.bytes}, {"stdout_sha256", a.stdout_digest.sha256},
-                       {"stderr_bytes", a.stderr_digest.bytes}, {"stderr_sha256", a.stderr_digest.sha256}});
+                       {"stderr_bytes", a.stderr_digest.bytes}, {"stderr_sha256", a.stderr_digest.sha256},
+                       {"last_lines", std::move(last_lines)}});
     }
     boost::json::array fs;
     for (const auto& f : *findings)
@@ -193,19 +222,9 @@ int RunShow(CliEnv& env, const std::string& ref) {
             << (a.exit_code ? std::to_string(*a.exit_code) : "-") << a.error << "\n";
     // Under a step that failed, the last lines it wrote (stderr, else
     // stdout), as `runbook run` showed them.
-    if (a.status == journal::AttemptStatus::kFailed || a.status == journal::AttemptStatus::kTimedOut) {
-      for (auto [stream, digest, mark] : {std::tuple{journal::Stream::kStderr, &a.stderr_digest, "! "},
-                                          std::tuple{journal::Stream::kStdout, &a.stdout_digest, "| "}}) {
-        if (digest->bytes == 0) continue;
-        const int64_t from = std::max<int64_t>(0, digest->bytes - static_cast<int64_t>(kTailBytes));
-        auto text = j->ReadStream(r.id, a.step_id, a.attempt, stream, kTailBytes, from);
-        if (!text.ok()) break;  // `journal verify` names what is wrong with it
-        bool more = false;
-        std::vector<std::string> lines = LastLines(*text, from > 0, kShowTailLines, &more);
-        if (lines.empty()) continue;
-        for (const auto& line : lines) env.out << std::string(30, ' ') << mark << line << "\n";
-        break;
-      }
+    if (std::optional<Tail> tail = failed_tail(a)) {
+      const char* mark = tail->stream == journal::Stream::kStderr ? "! " : "| ";
+      for (const auto& line : tail->lines) env.out << std::string(30, ' ') << mark << line << "\n";
     }
   }
   if (!findings->empty()) {

@@ -4,6 +4,8 @@
 // engineer sees why without `runbook logs`.
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+#include <map>
 #include <string>
 
 #include "tests/cli/cli_test_util.h"
@@ -79,6 +81,19 @@ steps:
   EXPECT_NE(show.out.find("exit code 1\n" + pad + "| ERROR: disk full\n"), std::string::npos) << show.out;
   EXPECT_EQ(show.out.find("a warning, not a failure"), std::string::npos) << show.out;
   EXPECT_EQ(show.out.find("hunter2"), std::string::npos) << show.out;
+
+  // And `show --json`, per step: the stream and the same lines; null for a
+  // step that did not fail.
+  boost::json::value json = box.ShowJson(run);
+  std::map<std::string, boost::json::value> last_lines;
+  for (const auto& step : json.at("steps").as_array())
+    last_lines[std::string(step.at("id").as_string())] = step.at("last_lines");
+  ASSERT_EQ(last_lines.size(), 3u) << json;
+  EXPECT_EQ(last_lines["noisy"], boost::json::parse(R"({"stream": "stderr", "lines": ["line 7",
+            "token *** rejected", "colour ?[31mred?[0m"]})"));
+  EXPECT_EQ(last_lines["stdout-only"], boost::json::parse(R"({"stream": "stdout", "lines": ["ERROR: disk full"]})"));
+  EXPECT_TRUE(last_lines["fine"].is_null()) << last_lines["fine"];
+  EXPECT_EQ(boost::json::serialize(json).find("hunter2"), std::string::npos);
 }
 
 TEST(CliProgress, ShowReadsTheLastLinesOfAFailedStepsSpilledOutput) {

@@ -104,6 +104,19 @@ const char* Coalescing() {
   return name;
 }
 
+// The first column of the first row of `sql`, as text ("" when none).
+std::string Text(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+  std::string out;
+  if (st != nullptr && sqlite3_step(st) == SQLITE_ROW) {
+    const unsigned char* p = sqlite3_column_text(st, 0);
+    out = p ? reinterpret_cast<const char*>(p) : "";
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
 // --- Fixture --------------------------------------------------------------
 
 class WalVfsTest : public ::testing::Test {
@@ -140,17 +153,6 @@ class WalVfsTest : public ::testing::Test {
   }
   static int ExecRc(sqlite3* db, const std::string& sql) {
     return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-  }
-  static std::string Text(sqlite3* db, const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
-    std::string out;
-    if (st != nullptr && sqlite3_step(st) == SQLITE_ROW) {
-      const unsigned char* p = sqlite3_column_text(st, 0);
-      out = p ? reinterpret_cast<const char*>(p) : "";
-    }
-    sqlite3_finalize(st);
-    return out;
   }
   void Insert(int id, size_t blob_bytes = 100) {
     Exec(db_, "INSERT INTO t VALUES (" + std::to_string(id) + ", 'key-" + std::to_string(id) +
@@ -318,21 +320,13 @@ TEST(WalVfsCrash, AProcessKilledMidCommitLosesNothingItHadCommitted) {
 
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, "unix"), SQLITE_OK);
-    auto text = [db](const char* sql) {
-      sqlite3_stmt* st = nullptr;
-      std::string out;
-      if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-      sqlite3_finalize(st);
-      return out;
-    };
-    EXPECT_EQ(text("PRAGMA integrity_check"), "ok") << "round " << round;
+    EXPECT_EQ(Text(db, "PRAGMA integrity_check"), "ok") << "round " << round;
     // Every row reported as committed, and the rows form an unbroken run 1..n
     // (n may be one more: committed, killed before it was reported).
-    const int count = std::stoi(text("SELECT count(*) FROM t"));
+    const int count = std::stoi(Text(db, "SELECT count(*) FROM t"));
     EXPECT_GE(count, last) << "round " << round;
     EXPECT_LE(count, last + 1) << "round " << round;
-    EXPECT_EQ(text("SELECT max(id) FROM t"), std::to_string(count)) << "round " << round;
+    EXPECT_EQ(Text(db, "SELECT max(id) FROM t"), std::to_string(count)) << "round " << round;
     sqlite3_close(db);
   }
   std::filesystem::remove_all(dir);

@@ -187,10 +187,12 @@ class Journal {
   Result<std::vector<ApprovalRecord>> GetApprovals(std::string_view run_id) const;
 
  private:
-  Journal(std::string path, const OpenOptions& options, bool created,
+  Journal(std::string path, const OpenOptions& options, bool created, bool unsynced_first_commit,
           std::unique_ptr<sqlite::Db> writer_db, WriteStatements statements,
           std::unique_ptr<sqlite::Db> reader_db, std::vector<std::string> interrupted);
 
+  // new_file_sync_'s work (sqlite::Db::SyncNewDatabaseFile).
+  Status SyncNewFile();
   void Enqueue(WriteOp op);
   // Starts the writer thread if it is not running. REQUIRES: mu_ held.
   void StartWriterLocked();
@@ -216,7 +218,12 @@ class Journal {
   const std::string path_;
   const OpenOptions options_;
   const std::vector<std::string> interrupted_;
-  const bool created_;  // Open gave an empty file its schema (Close syncs the file too)
+  const bool created_;  // Open gave an empty file its schema (new_file_sync_ syncs it)
+  // A new journal's database file and directory, synced on a thread of their
+  // own from the constructor on, beside the engine's first work; Close()
+  // waits for it. Its outcome is read after the join.
+  std::thread new_file_sync_;
+  Status new_file_sync_status_;
 
   // Whoever commits: the writer thread, SyncHere, Close. Taken before mu_,
   // and held from taking ops off the queue until they are committed, so
@@ -225,6 +232,10 @@ class Journal {
   // Guarded by commit_mu_ (after construction).
   std::unique_ptr<sqlite::Db> writer_db_;
   WriteStatements statements_;
+  // The writer connection runs with synchronous=OFF until its first commit
+  // is written: the WAL file is new (Open), and the sync SQLite makes of a
+  // new WAL's header only guards against older frames in the file.
+  bool unsynced_first_commit_;
 
   // Writer thread only: opened at the first Checkpoint().
   std::unique_ptr<sqlite::Db> checkpoint_db_;

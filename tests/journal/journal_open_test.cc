@@ -217,19 +217,49 @@ TEST_F(JournalOpenTest, ReportsAParentThatIsNotADirectory) {
 
 TEST_F(JournalOpenTest, WriterConnectionUsesNormalSyncForeignKeysAndBusyTimeout) {
   OpenOptions options;
-  int64_t sync = -1, fks = -1, busy = -1;
+  std::vector<int64_t> sync;
+  int64_t fks = -1, busy = -1;
   options.before_commit_for_testing = [&](sqlite::Db& db) {
-    sync = *db.QueryInt("PRAGMA synchronous");
+    sync.push_back(*db.QueryInt("PRAGMA synchronous"));
     fks = *db.QueryInt("PRAGMA foreign_keys");
     busy = *db.QueryInt("PRAGMA busy_timeout");
     return Status::Ok();
   };
-  auto j = OpenJournal(options);
-  j->CreateRun(MakeRun("aaaaaaaaaaaa"));
-  ASSERT_TRUE(j->SyncBlocking().ok());
-  EXPECT_EQ(sync, 1);  // NORMAL
+  {
+    auto j = OpenJournal(options);
+    j->CreateRun(MakeRun("aaaaaaaaaaaa"));
+    ASSERT_TRUE(j->SyncBlocking().ok());
+    j->AppendEvent(MakeEvent("aaaaaaaaaaaa", "note"));
+    ASSERT_TRUE(j->SyncBlocking().ok());
+  }
+  // A new journal's first commit, which writes the new WAL's header, does
+  // not sync it (OFF); NORMAL from then on.
+  EXPECT_EQ(sync, (std::vector<int64_t>{0, 1}));
   EXPECT_EQ(fks, 1);
   EXPECT_EQ(busy, 10000);
+  // An existing journal: NORMAL from the first commit.
+  sync.clear();
+  auto j = OpenJournal(options);
+  j->AppendEvent(MakeEvent("aaaaaaaaaaaa", "note"));
+  ASSERT_TRUE(j->SyncBlocking().ok());
+  EXPECT_EQ(sync, (std::vector<int64_t>{1}));
+}
+
+TEST_F(JournalOpenTest, ANewDatabaseFileBesideAnOldWalSyncsTheWalHeaderAsUsual) {
+  // The database file was deleted without its WAL: the first commit may
+  // write over older frames, so SQLite's header sync stays.
+  { auto j = OpenJournal(); j->CreateRun(MakeRun("aaaaaaaaaaaa")); ASSERT_TRUE(j->Close().ok()); }
+  ASSERT_EQ(unlink(path_.c_str()), 0);
+  OpenOptions options;
+  int64_t sync = -1;
+  options.before_commit_for_testing = [&](sqlite::Db& db) {
+    sync = *db.QueryInt("PRAGMA synchronous");
+    return Status::Ok();
+  };
+  auto j = OpenJournal(options);
+  j->CreateRun(MakeRun("bbbbbbbbbbbb"));
+  ASSERT_TRUE(j->SyncBlocking().ok());
+  EXPECT_EQ(sync, 1);
 }
 
 TEST_F(JournalOpenTest, SqliteErrorsCarryThePathAndSqlitesMessage) {

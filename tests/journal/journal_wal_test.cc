@@ -3,13 +3,16 @@
 // of checkpointing (and fsyncing) on every close, Close syncs the WAL (and
 // once its directory) when the journal wrote something, and a long series of
 // short sessions, as many short `runbook run`s make, keeps the WAL bounded.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include <cerrno>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -65,6 +68,8 @@ TEST_F(JournalWalTest, CloseSyncsTheWalAndItsDirectoryOnceSomethingWasWritten) {
     return ::getxattr(wal.c_str(), "user.runbook.dir_synced", nullptr, 0) >= 0;
   };
   {
+    // A new journal: its database file and directory are synced from Open
+    // on (in the background), and that marks the WAL.
     auto j = OpenJournal();
     ASSERT_TRUE(j);
     ASSERT_TRUE(j->Close().ok());
@@ -72,6 +77,13 @@ TEST_F(JournalWalTest, CloseSyncsTheWalAndItsDirectoryOnceSomethingWasWritten) {
   ASSERT_GE(SizeOf(wal), 0);
   if (::getxattr(wal.c_str(), "user.runbook.dir_synced", nullptr, 0) < 0 && errno == ENOTSUP)
     GTEST_SKIP() << "no extended attributes on " << dir_;
+  EXPECT_TRUE(marked()) << "a new journal's directory was not synced";
+  ASSERT_EQ(::removexattr(wal.c_str(), "user.runbook.dir_synced"), 0);
+  {
+    auto j = OpenJournal();
+    ASSERT_TRUE(j);
+    ASSERT_TRUE(j->Close().ok());
+  }
   EXPECT_FALSE(marked()) << "a journal that wrote nothing synced";
   {
     auto j = OpenJournal();
@@ -82,6 +94,33 @@ TEST_F(JournalWalTest, CloseSyncsTheWalAndItsDirectoryOnceSomethingWasWritten) {
     ASSERT_TRUE(j->Close().ok());
   }
   EXPECT_TRUE(marked());
+}
+
+TEST_F(JournalWalTest, SyncingANewJournalKeepsThisProcesssLocksOnIt) {
+  // Closing any descriptor of a file drops every POSIX lock the process
+  // holds on it, SQLite's too; with its shared lock gone, another process's
+  // connection could believe itself the last one and checkpoint and delete
+  // the WAL under this one (a scheduler daemon lost its writes that way).
+  // The new file's sync must go through SQLite's own file object.
+  {
+    auto j = OpenJournal();  // creates the file
+    ASSERT_TRUE(j);
+    j->CreateRun(MakeRun("aaaaaaaaaaaa"));
+    ASSERT_TRUE(j->Close().ok());  // the new file's sync has ended
+    // An open file description lock conflicts with the POSIX locks of this
+    // process too: SQLite's shared lock bytes on the database file.
+    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    struct flock probe = {};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    probe.l_start = 0x40000002;  // SQLite's SHARED_FIRST
+    probe.l_len = 510;
+    ASSERT_EQ(::fcntl(fd, F_OFD_GETLK, &probe), 0) << std::strerror(errno);
+    EXPECT_NE(probe.l_type, F_UNLCK) << "the journal's connections lost their shared lock";
+    j.reset();
+    ::close(fd);  // after the connections: no lock of theirs left to drop
+  }
 }
 
 TEST_F(JournalWalTest, ManyShortSessionsKeepTheWalShort) {

@@ -150,11 +150,12 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const Op
     if (Status s = MigrateToCurrent(db); !s.ok()) return ExplainOpenError(db, s);
   }
   // The first commit into a WAL file SQLite creates now writes the file's
-  // header, and SQLite syncs that header (half a millisecond, a sixth of a
-  // one-step run) so that after a power loss no older frame left further on
-  // in the file can pass for a new one: a new file has none. Until Close()
-  // syncs the WAL, a new journal's records have no power-loss promise anyway
-  // (docs/journal.md). synchronous=NORMAL again after that commit.
+  // header, and SQLite syncs that header (and then the directory: half a
+  // millisecond or more) so that after a power loss no older frame left
+  // further on in the file can pass for a new one: a new file has none.
+  // Until Close() syncs the WAL, the database file and the directory, a new
+  // journal's records have no power-loss promise anyway (docs/journal.md).
+  // synchronous=NORMAL again after that commit (CommitSlice).
   const bool unsynced_first_commit = created_file && no_wal_yet;
   if (*version == 0 || unsynced_first_commit) {
     if (Status s = db.Exec(unsynced_first_commit ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = NORMAL");
@@ -191,23 +192,11 @@ Journal::Journal(std::string path, const OpenOptions& options, bool created, boo
       statements_(std::move(statements)),
       unsynced_first_commit_(unsynced_first_commit),
       reader_db_(std::move(reader_db)) {
-  // Its two device flushes (about 0.6 ms) happen while the engine starts
-  // the run, instead of in Close().
-  if (created_) new_file_sync_ = std::thread([this] { new_file_sync_status_ = SyncNewFile(); });
   statements_.EnableSpill(path_, options_.spill_threshold_bytes);
   writer_db_->SetAutoCheckpoint(kWalAutoCheckpointPages, [this] { return DeferCheckpoint(); });
 }
 
 Journal::~Journal() { (void)Close(); }
-
-Status Journal::SyncNewFile() {
-  // A connection of its own: the others belong to other threads.
-  Result<std::unique_ptr<sqlite::Db>> db =
-      sqlite::Db::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX);
-  if (!db.ok()) return db.status();
-  if (Status s = (*db)->DisableCheckpointOnClose(); !s.ok()) return s;
-  return (*db)->SyncNewDatabaseFile();
-}
 
 Status Journal::Close() {
   std::thread writer;
@@ -220,13 +209,6 @@ Status Journal::Close() {
   wake_writer_.notify_one();
   if (writer.joinable()) writer.join();  // it commits the whole queue first
   checkpoint_db_.reset();
-  if (new_file_sync_.joinable()) {
-    new_file_sync_.join();
-    if (!new_file_sync_status_.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (status_.ok()) status_ = Prefixed("journal write failed: ", new_file_sync_status_);
-    }
-  }
   std::lock_guard<std::mutex> commit(commit_mu_);
   {
     // Whatever is still queued (the writer thread, if it ever started,
@@ -246,9 +228,8 @@ Status Journal::Close() {
   }
   // Durability (docs/journal.md): what this journal committed is in the
   // WAL, written but not synced; one fdatasync of the WAL makes it survive a
-  // power loss. (A file created by this Open, whose database file holds its
-  // WAL mode, was synced by new_file_sync_.) A journal that wrote nothing
-  // syncs nothing.
+  // power loss (of a file created by this Open also the database file, which
+  // holds its WAL mode). A journal that wrote nothing syncs nothing.
   if (writer_db_->TotalChanges() > 0) {
     // A long WAL is cut back to zero while nobody else uses the file
     // (kWalTruncateOnClosePages). Otherwise it would only restart at this
@@ -257,7 +238,7 @@ Status Journal::Close() {
     // grow it (and re-copy all of it) forever.
     if (writer_db_->wal_frames() >= kWalTruncateOnClosePages)
       (void)writer_db_->CheckpointAndTruncateWal();
-    if (Status s = writer_db_->SyncToDisk(/*database=*/false); !s.ok()) {
+    if (Status s = writer_db_->SyncToDisk(/*database=*/created_); !s.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
       if (status_.ok()) status_ = Prefixed("journal write failed: ", s);
     }

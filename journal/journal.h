@@ -191,8 +191,6 @@ class Journal {
           std::unique_ptr<sqlite::Db> writer_db, WriteStatements statements,
           std::unique_ptr<sqlite::Db> reader_db, std::vector<std::string> interrupted);
 
-  // new_file_sync_'s work (sqlite::Db::SyncNewDatabaseFile).
-  Status SyncNewFile();
   void Enqueue(WriteOp op);
   // Starts the writer thread if it is not running. REQUIRES: mu_ held.
   void StartWriterLocked();
@@ -218,12 +216,7 @@ class Journal {
   const std::string path_;
   const OpenOptions options_;
   const std::vector<std::string> interrupted_;
-  const bool created_;  // Open gave an empty file its schema (new_file_sync_ syncs it)
-  // A new journal's database file and directory, synced on a thread of their
-  // own from the constructor on, beside the engine's first work; Close()
-  // waits for it. Its outcome is read after the join.
-  std::thread new_file_sync_;
-  Status new_file_sync_status_;
+  const bool created_;  // Open gave an empty file its schema (Close syncs the file too)
 
   // Whoever commits: the writer thread, SyncHere, Close. Taken before mu_,
   // and held from taking ops off the queue until they are committed, so

@@ -46,19 +46,6 @@ Status MakeStatus(int primary, std::string message) {
   }
 }
 
-// fsync of the directory holding `file` (`path` names the journal in the
-// error).
-Status SyncDirectoryOf(const std::string& path, const std::string& file) {
-  size_t slash = file.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : file.substr(0, slash);
-  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  Status s;
-  if (dir_fd < 0 || ::fsync(dir_fd) != 0)
-    s = Status::IoError(path + ": cannot sync the journal's directory: " + std::strerror(errno));
-  if (dir_fd >= 0) ::close(dir_fd);
-  return s;
-}
-
 }  // namespace
 
 // --- Statement ---------------------------------------------------------------
@@ -290,7 +277,17 @@ Status Db::SyncToDisk(bool database) {
     return Status::IoError(path_ + ": cannot sync the " + what + ": " + std::strerror(errno));
   };
   if (database) {
-    if (Status s = SyncDatabaseFile(); !s.ok()) return s;
+    // SQLite's own file object: its xSync is the fdatasync of a checkpoint.
+    sqlite3_file* file = nullptr;
+    int rc = sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file);
+    if (rc != SQLITE_OK) return Error(rc);
+    if (file != nullptr && file->pMethods != nullptr) {
+      rc = file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+      if (rc != SQLITE_OK) {
+        last_error_code_ = rc & 0xff;
+        return Status::IoError(path_ + ": cannot sync the database file: " + sqlite3_errstr(rc));
+      }
+    }
   }
   // The log through a descriptor of our own: SQLite's xSync would also fsync
   // the directory on every connection's first sync (it cannot know whether
@@ -305,43 +302,15 @@ Status Db::SyncToDisk(bool database) {
     s = failed("write-ahead log");
   } else if (database || ::fgetxattr(fd, kDirectorySyncedXattr, nullptr, 0) < 0) {
     // A log (or database) file that may be new: its name must survive too.
-    s = SyncDirectoryOf(path_, wal);
+    size_t slash = wal.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : wal.substr(0, slash);
+    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0 || ::fsync(dir_fd) != 0) s = failed("journal's directory");
+    if (dir_fd >= 0) ::close(dir_fd);
     // Best effort: without it (no xattr support) the next sync asks again.
     if (s.ok()) (void)::fsetxattr(fd, kDirectorySyncedXattr, "1", 1, 0);
   }
   ::close(fd);
-  return s;
-}
-
-Status Db::SyncDatabaseFile() {
-  // SQLite's own file object: its xSync is the fdatasync of a checkpoint.
-  sqlite3_file* file = nullptr;
-  int rc = sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file);
-  if (rc != SQLITE_OK) return Error(rc);
-  if (file != nullptr && file->pMethods != nullptr) {
-    rc = file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
-    if (rc != SQLITE_OK) {
-      last_error_code_ = rc & 0xff;
-      return Status::IoError(path_ + ": cannot sync the database file: " + sqlite3_errstr(rc));
-    }
-  }
-  return Status::Ok();
-}
-
-Status Db::SyncNewDatabaseFile() {
-  if (Status s = SyncDatabaseFile(); !s.ok()) return s;
-  const char* main_file = sqlite3_db_filename(db_, "main");
-  if (main_file == nullptr || *main_file == '\0') return Status::Ok();  // in-memory
-  // The log's name is in the directory from here on (SQLite created the
-  // file when the journal was first read). Its descriptor may be closed:
-  // SQLite locks the database and -shm files, never the log.
-  std::string wal = sqlite3_filename_wal(main_file);
-  int wal_fd = ::open(wal.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  Status s = SyncDirectoryOf(path_, wal);
-  if (wal_fd >= 0) {
-    if (s.ok()) (void)::fsetxattr(wal_fd, kDirectorySyncedXattr, "1", 1, 0);
-    ::close(wal_fd);
-  }
   return s;
 }
 

@@ -134,14 +134,6 @@ class Db {
   // file was created. (Without xattr support: every time.) Nothing to do
   // without a log file.
   Status SyncToDisk(bool database);
-  // For a database file just created (Journal::Open runs it on a connection
-  // of its own, beside the engine's first work): its bytes and its name
-  // survive a power loss. fdatasync of the database file (through SQLite's
-  // file object: a descriptor of our own, closed, would drop this process's
-  // locks on the file), fsync of its directory, and the write-ahead log, if
-  // it exists yet, marked as SyncToDisk marks it, so that the next
-  // SyncToDisk(false) needs no directory sync.
-  Status SyncNewDatabaseFile();
 
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
@@ -155,8 +147,6 @@ class Db {
 
  private:
   Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  // fdatasync of the database file through SQLite's file object.
-  Status SyncDatabaseFile();
   sqlite3* db_;
   std::string path_;
   int last_error_code_ = 0;

@@ -38,6 +38,10 @@ std::string_view EmptyJournalImage();
 //   "no journal at PATH", "journal path is a symbolic link: PATH",
 //   "PATH is not a runbook journal (not a regular file | the file is empty |
 //   file is not a database)"
+// It reads the header through a descriptor of its own and closes it, which
+// drops every POSIX lock this process holds on the file, SQLite's included:
+// call it before this process opens a connection to the file, never while
+// one is open.
 Status CheckExistingJournalFile(const std::string& path);
 
 }  // namespace runbook::journal

@@ -248,7 +248,11 @@ TEST_F(JournalOpenTest, WriterConnectionUsesNormalSyncForeignKeysAndBusyTimeout)
 TEST_F(JournalOpenTest, ANewDatabaseFileBesideAnOldWalSyncsTheWalHeaderAsUsual) {
   // The database file was deleted without its WAL: the first commit may
   // write over older frames, so SQLite's header sync stays.
-  { auto j = OpenJournal(); j->CreateRun(MakeRun("aaaaaaaaaaaa")); ASSERT_TRUE(j->Close().ok()); }
+  {
+    auto j = OpenJournal();
+    j->CreateRun(MakeRun("aaaaaaaaaaaa"));
+    ASSERT_TRUE(j->Close().ok());
+  }
   ASSERT_EQ(unlink(path_.c_str()), 0);
   OpenOptions options;
   int64_t sync = -1;

@@ -95,25 +95,23 @@ TEST_F(JournalWalTest, OpeningAndClosingANewJournalKeepsThisProcesssLocksOnIt) {
   // sync of the new file went through a descriptor of its own). Whatever
   // Open and Close do to the files, they do through SQLite or leave the
   // database file alone.
-  {
-    auto j = OpenJournal();  // creates the file
-    ASSERT_TRUE(j);
-    j->CreateRun(MakeRun("aaaaaaaaaaaa"));
-    ASSERT_TRUE(j->Close().ok());  // the new file synced
-    // An open file description lock conflicts with the POSIX locks of this
-    // process too: SQLite's shared lock bytes on the database file.
-    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(fd, 0);
-    struct flock probe = {};
-    probe.l_type = F_WRLCK;
-    probe.l_whence = SEEK_SET;
-    probe.l_start = 0x40000002;  // SQLite's SHARED_FIRST
-    probe.l_len = 510;
-    ASSERT_EQ(::fcntl(fd, F_OFD_GETLK, &probe), 0) << std::strerror(errno);
-    EXPECT_NE(probe.l_type, F_UNLCK) << "the journal's connections lost their shared lock";
-    j.reset();
-    ::close(fd);  // after the connections: no lock of theirs left to drop
-  }
+  auto j = OpenJournal();  // creates the file
+  ASSERT_TRUE(j);
+  j->CreateRun(MakeRun("aaaaaaaaaaaa"));
+  ASSERT_TRUE(j->Close().ok());  // the new file synced
+  // An open file description lock conflicts with the POSIX locks of this
+  // process too: SQLite's shared lock bytes on the database file.
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  struct flock probe = {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  probe.l_start = 0x40000002;  // SQLite's SHARED_FIRST
+  probe.l_len = 510;
+  ASSERT_EQ(::fcntl(fd, F_OFD_GETLK, &probe), 0) << std::strerror(errno);
+  EXPECT_NE(probe.l_type, F_UNLCK) << "the journal's connections lost their shared lock";
+  j.reset();
+  ::close(fd);  // after the connections: no lock of theirs left to drop
 }
 
 TEST_F(JournalWalTest, ManyShortSessionsKeepTheWalShort) {

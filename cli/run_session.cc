@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <iostream>
+#include <sstream>
 
 #include "cli/concurrency.h"
 #include "cli/progress.h"
@@ -149,13 +150,17 @@ int ExecuteRun(CliEnv& env, journal::Journal& journal, RunRequest req, const Ses
     }
     env.out << JsonText(o) << "\n";
   } else {
-    env.err << "run " << summary.run_id << " " << status << (summary.error.empty() ? "" : ": " + summary.error)
-            << "\n";
+    // Composed first and written at once: std::cerr writes each piece, and
+    // another process's output on the same terminal could land in between.
+    std::ostringstream text;
+    text << "run " << summary.run_id << " " << status << (summary.error.empty() ? "" : ": " + summary.error)
+         << "\n";
     for (const auto& [k, v] : summary.outputs)
-      env.err << "  output " << std::string(k) << " = " << JsonText(v) << "\n";
+      text << "  output " << std::string(k) << " = " << JsonText(v) << "\n";
     for (size_t i = 0; i < summary.waiting_steps.size(); ++i)
-      env.err << "  waiting: " << summary.waiting_steps[i] << "  (decide: " << hints[i] << ")\n";
-    env.err << "journal: " << journal.path() << "  (details: runbook show " << summary.run_id << ")\n";
+      text << "  waiting: " << summary.waiting_steps[i] << "  (decide: " << hints[i] << ")\n";
+    text << "journal: " << journal.path() << "  (details: runbook show " << summary.run_id << ")\n";
+    env.err << text.str() << std::flush;
     env.out << summary.run_id << "\n";
   }
   return summary.exit_code;

@@ -149,18 +149,20 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const Op
   if (*version != kSchemaVersion) {
     if (Status s = MigrateToCurrent(db); !s.ok()) return ExplainOpenError(db, s);
   }
-  // The first commit into a WAL file SQLite creates now writes the file's
-  // header, and SQLite syncs that header (and then the directory: half a
-  // millisecond or more) so that after a power loss no older frame left
-  // further on in the file can pass for a new one: a new file has none.
-  // Until Close() syncs the WAL, the database file and the directory, a new
-  // journal's records have no power-loss promise anyway (docs/journal.md).
-  // synchronous=NORMAL again after that commit (CommitSlice).
+  if (*version == 0) {
+    if (Status s = db.Exec("PRAGMA synchronous = NORMAL"); !s.ok()) return ExplainOpenError(db, s);
+  }
+  // The first commit into a WAL file that did not exist before this Open
+  // writes the file's header, and SQLite syncs that header (and then the
+  // directory: half a millisecond or more) so that after a power loss no
+  // older frame further on in the file can pass for a new one: a new file
+  // has none. Until Close() syncs the WAL, the database file and the
+  // directory, a new journal's records have no power-loss promise anyway
+  // (docs/journal.md). synchronous=NORMAL again after that commit
+  // (CommitSlice).
   const bool unsynced_first_commit = created_file && no_wal_yet;
-  if (*version == 0 || unsynced_first_commit) {
-    if (Status s = db.Exec(unsynced_first_commit ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = NORMAL");
-        !s.ok())
-      return ExplainOpenError(db, s);
+  if (unsynced_first_commit) {
+    if (Status s = db.Exec("PRAGMA synchronous = OFF"); !s.ok()) return ExplainOpenError(db, s);
   }
 
   std::vector<std::string> interrupted;

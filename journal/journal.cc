@@ -125,10 +125,12 @@ Result<std::unique_ptr<sqlite::Db>> OpenConnection(const std::string& path,
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const OpenOptions& options) {
   bool created_file = false;  // a new, empty journal: the schema, no rows
-  // Whether SQLite will create the WAL file, checked before anything opens it.
-  struct stat wal_st;
-  const bool no_wal_yet = lstat((path + "-wal").c_str(), &wal_st) != 0 && errno == ENOENT;
   if (Status s = CreateJournalFile(path, &created_file); !s.ok()) return s;
+  // A new journal whose WAL file the first connection below will create
+  // (another process that got to it first makes this false): see below.
+  struct stat wal_st;
+  const bool unsynced_first_commit =
+      created_file && lstat((path + "-wal").c_str(), &wal_st) != 0 && errno == ENOENT;
   Result<std::unique_ptr<sqlite::Db>> writer = OpenConnection(path, options, /*writer=*/true);
   if (!writer.ok()) return writer.status();
   sqlite::Db& db = **writer;
@@ -160,7 +162,6 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const Op
   // directory, a new journal's records have no power-loss promise anyway
   // (docs/journal.md). synchronous=NORMAL again after that commit
   // (CommitSlice).
-  const bool unsynced_first_commit = created_file && no_wal_yet;
   if (unsynced_first_commit) {
     if (Status s = db.Exec("PRAGMA synchronous = OFF"); !s.ok()) return ExplainOpenError(db, s);
   }
@@ -502,12 +503,8 @@ Status Journal::CommitSlice(std::vector<WriteOp>& ops, size_t begin, size_t end)
   if (s.ok()) s = statements_.Commit();
   if (s.ok() && unsynced_first_commit_) {
     unsynced_first_commit_ = false;
-    s = writer_db_->Exec("PRAGMA synchronous = NORMAL");  // (fails only without memory)
-    if (!s.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (status_.ok()) status_ = Prefixed("journal write failed: ", s);
-      return status_;
-    }
+    // Fails only without memory, and then fails the journal like a commit.
+    s = writer_db_->Exec("PRAGMA synchronous = NORMAL");
   }
   if (s.ok()) {
     transactions_.fetch_add(1, std::memory_order_relaxed);

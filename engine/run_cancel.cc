@@ -23,12 +23,11 @@ void RunExecution::CancelRun() {
   Wake();
 }
 
-void RunExecution::JournalBroken() {
+void RunExecution::JournalBroken(const Status& why) {
   if (journal_broken_) return;
-  spdlog::error("{}", journal_.writer_status().message());  // already says "journal write failed: PATH: ..."
+  spdlog::error("{}", why.message());  // already says "journal write failed: PATH: ..."
   journal_broken_ = true;
-  summary.error = "the journal cannot record this run any more (" + journal_.writer_status().message() +
-                  "); no further steps are started";
+  summary.error = "the journal cannot record this run any more (" + why.message() + "); no further steps are started";
   plan_.FailRun();
   plan_.Cancel();
   CancelRunning(true);

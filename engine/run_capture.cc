@@ -27,13 +27,10 @@ constexpr size_t kJournalHighWater = 8u << 20;
 
 awaitable<Status> SyncJournal(journal::Journal& j, std::optional<journal::Journal::Hold>* hold) {
   // Through the event loop first, as with the writer's answer: callers rely
-  // on the barrier being a suspension point (a step that needs no process
-  // would otherwise finish inside the Schedule() that started it). And the
-  // handlers already ready run meanwhile: when two children exited together,
-  // each starting the next step, both steps' records are queued before the
-  // first barrier resumes and commits them in one transaction; the second
-  // then finds nothing left to commit (a fanout of 1,000: about 1,190
-  // commits before, 910 after).
+  // on the barrier being a suspension point. And the handlers already ready
+  // run meanwhile: when two barriers are reached in one loop pass, both
+  // sets of records are queued before the first barrier resumes and commits
+  // them in one transaction; the second then finds nothing left to commit.
   auto ex = co_await asio::this_coro::executor;
   co_await asio::post(ex, use_awaitable);
   std::optional<Status> here = j.SyncHere();

@@ -44,8 +44,9 @@ using Clock = std::chrono::steady_clock;
 // (a suspension point, taken before committing, so that the records other
 // handlers of the same loop pass queue share the commit). Commits on the io
 // thread itself when the journal's writer is idle (Journal::SyncHere: no
-// hand-off to the writer thread and back on a step's critical path); `hold`,
-// if given, ends after that attempt, before any waiting.
+// hand-off to the writer thread and back); `hold`, if given, ends after that
+// attempt, before any waiting. For a run's start, pause and end; a step's
+// start has a cheaper barrier (Journal::StartAttempt).
 boost::asio::awaitable<Status> SyncJournal(journal::Journal& j,
                                            std::optional<journal::Journal::Hold>* hold = nullptr);
 // The same barrier always committed by the writer thread: for output
@@ -111,8 +112,6 @@ class RunExecution : public ChildRuns {
                  std::optional<int> attempt, std::string_view data_json);
   journal::EventRecord EventRow(const std::string& step, const std::string& kind, const std::string& message,
                                 std::optional<int> attempt, std::string_view data_json) const;
-  // Sends deferred_ to the journal; every other record goes after them.
-  void FlushDeferred();
   boost::asio::awaitable<bool> Begin();
   bool InitValues();
   boost::asio::awaitable<void> Abort(const std::string& error);
@@ -151,7 +150,7 @@ class RunExecution : public ChildRuns {
   // --- run_cancel.cc ----------------------------------------------------------
   void CancelRunning(bool include_finally);
   void CancelRun();
-  void JournalBroken();
+  void JournalBroken(const Status& why);
   void WatchSignals();
   void OnSignal(boost::system::error_code ec, int signo);
   void WatchRunTimeout(Millis limit);
@@ -203,11 +202,6 @@ class RunExecution : public ChildRuns {
   std::vector<std::string> run_env_;
   std::vector<std::pair<std::string, std::string>> run_vars_;
   bool run_env_ready_ = false;
-  // An attempt's last records (its final row, step_finished) wait here until
-  // the next record or barrier, so that they reach the journal with the next
-  // step's start in one transaction instead of two. Main() sends them when
-  // no step starts, End() and the destructor before anything else.
-  std::vector<std::variant<journal::AttemptRecord, journal::EventRecord>> deferred_;
   boost::asio::steady_timer wake_;
   bool woken_ = false;
   boost::asio::steady_timer run_timer_;
@@ -221,6 +215,10 @@ class RunExecution : public ChildRuns {
   std::string failing_finding_;  // the first finding at or above fail_on
   boost::json::array findings_;  // so far, masked (for RunSoFar)
   boost::asio::steady_timer* ticker_ = nullptr;
+  // The journal's failure watch (Main) and what its posted handler checks
+  // for this object's life.
+  uint64_t journal_watch_ = 0;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace runbook::internal

@@ -77,6 +77,17 @@ RunExecution::RunExecution(asio::io_context& io, journal::Journal& j, const Exec
 awaitable<void> RunExecution::Main() {
   bool started = req_.resume_run_id.empty() ? co_await Begin() : co_await BeginResume();
   if (!started) co_return;
+  // Steps' records are committed in groups after the steps went on
+  // (Journal::StartAttempt): a group that fails stops the run as a failed
+  // barrier would.
+  auto on_failure = [this, ex = io_.get_executor(), alive = std::weak_ptr<int>(alive_)](Status why) {
+    asio::post(ex, [this, alive, why = std::move(why)] {
+      if (alive.expired() || ended_) return;
+      JournalBroken(why);
+      Wake();
+    });
+  };
+  journal_watch_ = journal_.WatchFailure(std::move(on_failure));
   if (req_.handle_signals) WatchSignals();
   if (progress_ && req_.depth == 0) asio::co_spawn(io_, Ticker(), asio::detached);
   if (rb_.spec.timeout) WatchRunTimeout(*rb_.spec.timeout);
@@ -91,18 +102,14 @@ awaitable<void> RunExecution::Main() {
       plan_.FailRun();
       break;
     }
-    if (!deferred_.empty()) {
-      // A step started just now sends them with its own records, in one
-      // transaction; otherwise they go now.
-      co_await asio::post(io_, use_awaitable);
-      FlushDeferred();
-    }
     co_await WaitForWake();
   }
   co_await End();
 }
 
-RunExecution::~RunExecution() { FlushDeferred(); }
+RunExecution::~RunExecution() {
+  if (journal_watch_ != 0) journal_.UnwatchFailure(journal_watch_);
+}
 
 void RunExecution::CancelFromParent() {
   if (ended_ || cancelled_by_parent_) return;
@@ -118,7 +125,6 @@ void RunExecution::Event(const std::string& step, const std::string& kind, const
 
 void RunExecution::EventJson(const std::string& step, const std::string& kind, const std::string& message,
                              std::optional<int> attempt, std::string_view data_json) {
-  FlushDeferred();
   journal_.AppendEvent(EventRow(step, kind, message, attempt, data_json));
 }
 
@@ -135,19 +141,6 @@ journal::EventRecord RunExecution::EventRow(const std::string& step, const std::
   e.data_json = masker_.Mask(data_json);
   e.ts_us = journal::NowMicros();
   return e;
-}
-
-void RunExecution::FlushDeferred() {
-  if (deferred_.empty()) return;
-  std::vector<std::variant<journal::AttemptRecord, journal::EventRecord>> records;
-  records.swap(deferred_);
-  for (auto& r : records) {
-    if (auto* a = std::get_if<journal::AttemptRecord>(&r)) {
-      journal_.PutAttempt(std::move(*a));
-    } else {
-      journal_.AppendEvent(std::move(std::get<journal::EventRecord>(r)));
-    }
-  }
 }
 
 awaitable<bool> RunExecution::Begin() {
@@ -249,11 +242,11 @@ awaitable<void> RunExecution::End() {
   ended_ = true;
   // The last records are committed on this thread (SyncJournal) below.
   std::optional<journal::Journal::Hold> hold(std::in_place, journal_);
-  FlushDeferred();
   if (ticker_) ticker_->cancel();
   run_timer_.cancel();
   signals_.cancel();
-  const bool cancelled = signal_ != 0 || cancelled_by_parent_ || (plan_.cancelled() && !timed_out_);
+  const bool cancelled =
+      signal_ != 0 || cancelled_by_parent_ || (plan_.cancelled() && !timed_out_ && !journal_broken_);
   if (!parked_.empty() && !cancelled && !journal_broken_ && summary.error.empty()) {
     // Paused: the steps in parked_ wait for decisions; `runbook resume` continues.
     std::string steps;
@@ -390,7 +383,6 @@ void RunExecution::RecordAttempt(int s, int attempt, StepStatus status, std::opt
                                  std::optional<int64_t> finished, std::optional<long long> exit_code,
                                  const boost::json::object& outputs, const std::string& error,
                                  const std::pair<journal::StreamDigest, journal::StreamDigest>* output) {
-  FlushDeferred();
   journal_.PutAttempt(AttemptRow(s, attempt, status, started, finished, exit_code, outputs, error, output));
 }
 
@@ -435,7 +427,6 @@ void RunExecution::RecordFinding(const CompiledStep& cs, int attempt, Level leve
                                           {"message", f.message},
                                           {"value", f.value},
                                           {"threshold", threshold}});
-  FlushDeferred();
   journal_.AddFinding(std::move(f));
   Event(cs.id(), "finding", std::string(LevelName(level)) + ": " + message, attempt,
         {{"level", LevelName(level)}, {"value", value}, {"threshold", threshold}});
@@ -517,7 +508,7 @@ awaitable<void> RunExecution::RunStep(int s) {
       case Gate::kRejected: fail_now(outcome.error); co_return;
       case Gate::kBroken:
         fail_now("not started: " + journal_.writer_status().message());
-        JournalBroken();
+        JournalBroken(journal_.writer_status());
         co_return;
       case Gate::kCancelled: {
         int a = NextAttempt(s);
@@ -614,20 +605,24 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
     const int attempt = NextAttempt(s);
     const int64_t started = journal::NowMicros();
     auto t0 = Clock::now();
-    // Built first, then queued in one burst with whatever is deferred and
-    // committed in one transaction, on this thread when the writer is idle.
-    std::optional<journal::Journal::Hold> hold(std::in_place, journal_);
-    deferred_.push_back(AttemptRow(s, attempt, StepStatus::kRunning, started, std::nullopt, std::nullopt, {}, "",
-                                   nullptr));
-    deferred_.push_back(EventRow(
-        cs.id(), "step_started",
-        attempts > 1 ? "attempt " + std::to_string(round) + " of " + std::to_string(attempts) : "started", attempt,
-        "{}"));
-    FlushDeferred();
-    Status durable = co_await SyncJournal(journal_, &hold);
+    // The start is durable before the process starts: in the journal's
+    // start log now, committed with the next group (Journal::StartAttempt).
+    // Through the event loop first: the step must not finish inside the
+    // Schedule() that started it.
+    co_await asio::post(io_.get_executor(), use_awaitable);
+    Status durable = journal_.StartAttempt(
+        AttemptRow(s, attempt, StepStatus::kRunning, started, std::nullopt, std::nullopt, {}, "", nullptr),
+        EventRow(cs.id(), "step_started",
+                 attempts > 1 ? "attempt " + std::to_string(round) + " of " + std::to_string(attempts) : "started",
+                 attempt, "{}"));
     if (!durable.ok()) {
       outcome = StepOutcome{StepStatus::kFailed, std::nullopt, {}, "not started: " + durable.message()};
-      JournalBroken();
+      // Recorded when only the start log failed (otherwise refused, as
+      // everything now).
+      journal_.PutAttempt(AttemptRow(s, attempt, StepStatus::kFailed, started, journal::NowMicros(), std::nullopt, {},
+                                     outcome.error, nullptr));
+      Event(cs.id(), "step_finished", "failed: " + outcome.error, attempt, {{"status", "failed"}});
+      JournalBroken(durable);
       co_return StepStatus::kFailed;
     }
     if (progress_) progress_->StepStarted(cs, attempt);
@@ -713,8 +708,7 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
     journaled.erase("body");  // the http step journals its excerpts as output
     const std::pair<journal::StreamDigest, journal::StreamDigest> output = {Digest(cap, OutputStream::kStdout),
                                                                             Digest(cap, OutputStream::kStderr)};
-    // The attempt's last two records wait for the next step's start (see deferred_).
-    deferred_.push_back(AttemptRow(s, attempt, outcome.status, started, journal::NowMicros(), outcome.exit_code,
+    journal_.PutAttempt(AttemptRow(s, attempt, outcome.status, started, journal::NowMicros(), outcome.exit_code,
                                    journaled, outcome.error, &output));
     // The output digests are in the chained event, so the hash chain covers
     // the output too. Written as boost::json would (names, numbers and hex
@@ -727,7 +721,7 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
     data.append(R"(,"stdout_sha256":")").append(output.first.sha256);
     data.append(R"(","stderr_bytes":)").append(std::to_string(output.second.bytes));
     data.append(R"(,"stderr_sha256":")").append(output.second.sha256).append(R"("})");
-    deferred_.push_back(EventRow(cs.id(), "step_finished",
+    journal_.AppendEvent(EventRow(cs.id(), "step_finished",
                                  std::string(StepStatusName(outcome.status)) +
                                      (outcome.error.empty() ? "" : ": " + outcome.error),
                                  attempt, data));

@@ -13,6 +13,7 @@
 #include "journal/migrations.h"
 #include "journal/path.h"
 #include "journal/stale.h"
+#include "journal/start_log.h"
 
 namespace runbook::journal {
 
@@ -32,17 +33,13 @@ constexpr int kWalTruncateOnClosePages = 256;
 // failure becomes sticky (about a minute with the default busy timeout).
 constexpr int kBusyRetries = 5;
 
-// Output gathered into one transaction: the writer waits up to this long
-// for this much (WriterLoop).
-constexpr auto kOutputBatchWait = std::chrono::milliseconds(2);
+// The commit window (OpenOptions::commit_window) ends early once this much
+// output or this many records are queued.
 constexpr size_t kOutputBatchBytes = 1u << 20;
+constexpr size_t kBatchRecords = 1024;
 
-// Whether `ops` holds output chunks and nothing else.
-bool OnlyOutput(const std::vector<WriteOp>& ops) {
-  for (const WriteOp& op : ops)
-    if (!std::holds_alternative<OutputChunk>(op)) return false;
-  return true;
-}
+// A start log this long is emptied once everything in it is committed.
+constexpr int64_t kStartLogTruncateBytes = 64 << 10;
 
 // The per-connection settings. (journal_mode is set once, in Open: it is
 // persistent in the file.)
@@ -171,7 +168,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path, const Op
     // A write: on a full disk it fails, and then the journal must still open
     // so that `show`, `logs` and `export` work when they are needed most.
     // The runs stay `running` until a later open can mark them.
-    Result<std::vector<std::string>> marked = MarkStaleRuns(db, HostName(), NowMicros());
+    Result<std::vector<std::string>> marked = MarkStaleRuns(db, path, HostName(), NowMicros());
     if (marked.ok()) interrupted = std::move(*marked);
   }
   Result<WriteStatements> statements = WriteStatements::Prepare(db);
@@ -194,6 +191,7 @@ Journal::Journal(std::string path, const OpenOptions& options, bool created, boo
       writer_db_(std::move(writer_db)),
       statements_(std::move(statements)),
       unsynced_first_commit_(unsynced_first_commit),
+      start_log_(std::make_unique<StartLogWriter>(path_)),
       reader_db_(std::move(reader_db)) {
   statements_.EnableSpill(path_, options_.spill_threshold_bytes);
   writer_db_->SetAutoCheckpoint(kWalAutoCheckpointPages, [this] { return DeferCheckpoint(); });
@@ -221,7 +219,7 @@ Status Journal::Close() {
     std::vector<WriteOp> ops;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      ops.swap(queue_);
+      TakeQueueLocked(ops);
     }
     CommitOps(ops);
     Status s = statements_.CloseSpillFiles();
@@ -229,6 +227,10 @@ Status Journal::Close() {
     closed_ = true;
     if (!s.ok() && status_.ok()) status_ = Prefixed("journal write failed: ", s);
   }
+  // Every start in it is committed. After a failure it stays, and the run
+  // stays 'running': the next Open that finds this process gone adds the
+  // starts the journal lacks (journal/stale.h).
+  if (writer_status().ok()) start_log_->Remove();
   // Durability (docs/journal.md): what this journal committed is in the
   // WAL, written but not synced; one fdatasync of the WAL makes it survive a
   // power loss (of a file created by this Open also the database file, which
@@ -266,15 +268,25 @@ void Journal::Enqueue(WriteOp op) {
     return;
   }
   bool was_empty = queue_.empty();
-  // A writer gathering output (WriterLoop) is woken by anything else at
-  // once, and by output once it has enough.
-  bool cut_batch = batching_ && (!std::holds_alternative<OutputChunk>(op) ||
-                                 pending_bytes_.load(std::memory_order_relaxed) >= kOutputBatchBytes);
+  const bool barrier = std::holds_alternative<BarrierOp>(op);
   queue_.push_back(std::move(op));
+  barriers_ += barrier ? 1 : 0;
+  // A writer in its commit window (WriterLoop) is woken when it should end.
+  bool cut_batch = batching_ && WindowFullLocked();
   if (holds_ > 0) return;  // the Hold's end wakes the writer if need be
   StartWriterLocked();
   lock.unlock();
   if (was_empty || cut_batch) wake_writer_.notify_one();
+}
+
+void Journal::TakeQueueLocked(std::vector<WriteOp>& ops) {
+  ops.swap(queue_);
+  barriers_ = 0;
+}
+
+bool Journal::WindowFullLocked() const {
+  return barriers_ > 0 || queue_.size() >= kBatchRecords ||
+         pending_bytes_.load(std::memory_order_relaxed) >= kOutputBatchBytes;
 }
 
 void Journal::StartWriterLocked() {
@@ -353,6 +365,19 @@ void Journal::AddApproval(ApprovalRecord approval) {
   Enqueue(std::move(approval));
 }
 
+Status Journal::StartAttempt(AttemptRecord running, EventRecord started) {
+  if (Status s = writer_status(); !s.ok()) return s;
+  if (!running.started_at_us || *running.started_at_us == 0) running.started_at_us = NowMicros();
+  if (started.ts_us == 0) started.ts_us = *running.started_at_us;
+  std::string line = StartLogLine(running, started);
+  // Queued first: the records of every line in the file are then queued
+  // when a committer reads the file's size (TakeQueueLocked's callers).
+  Enqueue(std::move(running));
+  Enqueue(std::move(started));
+  if (Status s = start_log_->Append(line); !s.ok()) return Prefixed("journal write failed: ", s);
+  return Status::Ok();
+}
+
 void Journal::Sync(std::function<void(Status)> done) { Enqueue(BarrierOp{std::move(done)}); }
 
 Status Journal::SyncBlocking() {
@@ -366,14 +391,17 @@ Status Journal::SyncBlocking() {
 std::optional<Status> Journal::SyncHere() {
   std::unique_lock<std::mutex> commit(commit_mu_, std::try_to_lock);
   if (!commit.owns_lock()) return std::nullopt;  // the writer is committing
+  const int64_t logged = start_log_->size();
   std::vector<WriteOp> ops;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) return Status::FailedPrecondition("journal " + path_ + " is closed");
-    ops.swap(queue_);
+    TakeQueueLocked(ops);
   }
   CommitOps(ops);
-  return writer_status();
+  Status s = writer_status();
+  if (s.ok()) start_log_->TruncateIfUnchanged(logged, kStartLogTruncateBytes);
+  return s;
 }
 
 // --- The writer thread -------------------------------------------------------
@@ -423,17 +451,15 @@ void Journal::WriterLoop() {
         checkpoint = true;
       } else if (queue_.empty()) {
         return;  // closing, and everything is written
-      } else if (OnlyOutput(queue_) && pending_bytes_.load(std::memory_order_relaxed) < kOutputBatchBytes) {
-        // Group commit for output: while the queue holds nothing but a
-        // little output, wait briefly for more, so that a step printing
-        // hundreds of MB (read from its pipe a few KB at a time) costs a few
-        // hundred transactions, not one per read. Any other record (an
-        // attempt, an event, a barrier) ends the wait at once, so barriers
-        // are not slowed.
+      } else if (!closing_ && !WindowFullLocked()) {
+        // The commit window: wait for more records before committing, so
+        // that the steps of a fanout (whose starts are in the start log)
+        // share transactions, and a step printing hundreds of MB (read from
+        // its pipe a few KB at a time) costs a few hundred transactions,
+        // not one per read. A barrier ends the wait at once.
         batching_ = true;
-        wake_writer_.wait_for(lock, kOutputBatchWait, [this] {
-          return closing_ || !OnlyOutput(queue_) ||
-                 pending_bytes_.load(std::memory_order_relaxed) >= kOutputBatchBytes;
+        wake_writer_.wait_for(lock, options_.commit_window, [&] {
+          return closing_ || asked() || WindowFullLocked();
         });
         batching_ = false;
       }
@@ -444,12 +470,14 @@ void Journal::WriterLoop() {
     }
     // Whatever SyncHere has not taken meanwhile (possibly nothing).
     std::lock_guard<std::mutex> commit(commit_mu_);
+    const int64_t logged = start_log_->size();
     std::vector<WriteOp> ops;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      ops.swap(queue_);
+      TakeQueueLocked(ops);
     }
     CommitOps(ops);
+    if (writer_status().ok()) start_log_->TruncateIfUnchanged(logged, kStartLogTruncateBytes);
   }
 }
 
@@ -512,10 +540,29 @@ Status Journal::CommitSlice(std::vector<WriteOp>& ops, size_t begin, size_t end)
   }
 
   if (!sqlite3_get_autocommit(writer_db_->handle())) (void)statements_.Rollback();
-  Status failure = Prefixed("journal write failed: ", s);
-  std::lock_guard<std::mutex> lock(mu_);
-  if (status_.ok()) status_ = failure;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!status_.ok()) return status_;
+    status_ = Prefixed("journal write failed: ", s);
+  }
+  std::lock_guard<std::mutex> lock(watchers_mu_);
+  for (auto& [id, watcher] : watchers_) watcher(status_);  // status_ is set for good
   return status_;
+}
+
+uint64_t Journal::WatchFailure(std::function<void(Status)> on_failure) {
+  std::lock_guard<std::mutex> watchers(watchers_mu_);
+  if (Status s = writer_status(); !s.ok()) {
+    on_failure(s);
+    return 0;
+  }
+  watchers_.emplace_back(++last_watch_, std::move(on_failure));
+  return last_watch_;
+}
+
+void Journal::UnwatchFailure(uint64_t id) {
+  std::lock_guard<std::mutex> watchers(watchers_mu_);
+  std::erase_if(watchers_, [id](const auto& w) { return w.first == id; });
 }
 
 }  // namespace runbook::journal

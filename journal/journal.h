@@ -5,12 +5,14 @@
 // Writes never block on SQLite. Callers on any thread enqueue records; one
 // writer thread owned by the Journal (started by the first record enqueued
 // outside a Hold), with its own connection, drains the queue and applies
-// everything pending in one transaction (group commit, bounded by
-// OpenOptions so that transactions stay short for the other processes
-// sharing the file). Sync() is the durability barrier the engine waits on
-// before acting on a state transition; SyncHere() is the same barrier
-// committed on the calling thread when the writer is idle, which spares the
-// engine two thread hand-offs per step. The first failed write makes the
+// everything pending in one transaction (group commit: it waits up to the
+// commit window for more, bounded by OpenOptions so that transactions stay
+// short for the other processes sharing the file). Sync() is the durability
+// barrier the engine waits on before acting on a state transition;
+// SyncHere() is the same barrier committed on the calling thread when the
+// writer is idle. A step's start has a cheaper barrier of its own,
+// StartAttempt(): a line in this process's start log, which a later Open
+// reads back if this process dies first. The first failed write makes the
 // journal refuse all further writes (writer_status(), every Sync reports
 // it): records are never dropped silently.
 //
@@ -24,6 +26,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +37,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/status.h"
@@ -42,6 +46,8 @@
 #include "journal/write_ops.h"
 
 namespace runbook::journal {
+
+class StartLogWriter;
 
 struct OpenOptions {
   // SQLite busy timeout on every connection: how long a statement waits for
@@ -60,6 +66,12 @@ struct OpenOptions {
   // bytes go to a spill file beside the journal instead of into SQLite
   // (journal/spill.h, docs/journal.md). Negative: never.
   int64_t spill_threshold_bytes = 1 << 20;
+  // How long the writer waits for more records before it commits what is
+  // queued (group commit), unless a barrier (Sync), 1,024 records or 1 MiB
+  // of output end the wait first. Readers see records up to this much
+  // later; nothing is less durable for it (a step's start is in the start
+  // log, everything else that must be durable waits for a barrier).
+  std::chrono::milliseconds commit_window{10};
   // Test hook: runs on the writer thread inside every write transaction just
   // before COMMIT; a non-ok Status fails that transaction like a SQLite error.
   std::function<Status(sqlite::Db&)> before_commit_for_testing;
@@ -111,6 +123,18 @@ class Journal {
   void AddFinding(FindingRecord finding);
   void AddApproval(ApprovalRecord approval);
 
+  // A step attempt starts: its 'running' row and its step_started event are
+  // queued like PutAttempt and AppendEvent (committed within the commit
+  // window), and appended to this process's start log (one write(2),
+  // journal/start_log.h). That is the barrier before the step's process
+  // starts: once this returns ok, the start is in the journal even if this
+  // process dies before the commit (the next Open adds it from the start
+  // log). Close() removes the start log. A zero started_at_us / ts_us is
+  // "now". Errors: the sticky writer failure (nothing queued), or "journal
+  // write failed: cannot write the start log PATH: ..." (the records are
+  // queued; the caller must not start the step, and should record that).
+  Status StartAttempt(AttemptRecord running, EventRecord started);
+
   // Durability barrier: `done` runs once everything enqueued before this
   // call is committed (Status ok) or has failed (the sticky writer error), on
   // the thread that committed it: the writer thread, or a thread in
@@ -146,6 +170,17 @@ class Journal {
    private:
     Journal& journal_;
   };
+
+  // A commit may fail after the engine has gone on (records are committed
+  // within the commit window): `on_failure` runs once, with the failure,
+  // when a write fails and the journal starts refusing writes; at once, on
+  // the calling thread, if it already has. It runs on the thread that
+  // committed, under a lock of its own: the rules of a Sync callback apply
+  // (quick, post to an event loop; no Watch or Unwatch from inside it).
+  // Returns the id UnwatchFailure takes (0: it has run already). After
+  // UnwatchFailure returns, the callback is not running and never runs.
+  uint64_t WatchFailure(std::function<void(Status)> on_failure);
+  void UnwatchFailure(uint64_t id);
 
   // Bytes of output enqueued but not yet committed. The engine applies
   // backpressure with it: above a high-water mark (say 32 MiB) it stops
@@ -192,6 +227,12 @@ class Journal {
           std::unique_ptr<sqlite::Db> reader_db, std::vector<std::string> interrupted);
 
   void Enqueue(WriteOp op);
+  // Moves the queue into `ops` (which must be empty). REQUIRES: mu_ held.
+  // Committers read start_log_->size() before, for TruncateIfUnchanged.
+  void TakeQueueLocked(std::vector<WriteOp>& ops);
+  // The commit window ends: a barrier, kBatchRecords records or
+  // kOutputBatchBytes of output are queued. REQUIRES: mu_ held.
+  bool WindowFullLocked() const;
   // Starts the writer thread if it is not running. REQUIRES: mu_ held.
   void StartWriterLocked();
   void WriterLoop();
@@ -230,6 +271,10 @@ class Journal {
   // new WAL's header only guards against older frames in the file.
   bool unsynced_first_commit_;
 
+  // This process's start log: appended by StartAttempt, emptied by
+  // committers once everything in it is committed, removed by Close.
+  const std::unique_ptr<StartLogWriter> start_log_;
+
   // Writer thread only: opened at the first Checkpoint().
   std::unique_ptr<sqlite::Db> checkpoint_db_;
 
@@ -241,15 +286,22 @@ class Journal {
   bool closing_ = false;
   bool closed_ = false;
   int holds_ = 0;          // live Hold objects
+  int barriers_ = 0;       // BarrierOps in queue_
   // The background checkpoint (DeferCheckpoint, Checkpoint): asked of the
   // writer, running, done. Set to kCheckpointAsked under mu_ (the writer's
   // wait predicate reads it); atomic for DeferCheckpoint's other reads.
   enum CheckpointState { kCheckpointIdle, kCheckpointAsked, kCheckpointRunning, kCheckpointDone };
   std::atomic<int> checkpoint_state_{kCheckpointIdle};
-  bool batching_ = false;  // the writer waits for more output (WriterLoop)
+  bool batching_ = false;  // the writer is in its commit window (WriterLoop)
   std::atomic<size_t> pending_bytes_{0};
   std::atomic<uint64_t> transactions_{0};
   std::thread writer_;
+
+  // Guards WatchFailure's callbacks. WatchFailure takes mu_ under it; no
+  // one takes it under mu_.
+  std::mutex watchers_mu_;
+  std::vector<std::pair<uint64_t, std::function<void(Status)>>> watchers_;
+  uint64_t last_watch_ = 0;
 
   mutable std::mutex reader_mu_;  // guards reader_db_
   std::unique_ptr<sqlite::Db> reader_db_;

@@ -21,8 +21,13 @@ namespace runbook::journal {
 // an 'interrupted' event (actor "runbook") is appended; its attempts still
 // pending, waiting or running become 'failed' with error "interrupted: engine
 // died". Runs in 'waiting' are left alone (the engine exits while waiting for
-// an approval). Returns the ids of the runs it marked.
-Result<std::vector<std::string>> MarkStaleRuns(sqlite::Db& db, const std::string& host,
-                                               int64_t now_us);
+// an approval). Before that, the starts in the dead engine's start log
+// (journal/start_log.h, next to `journal_path`) that the journal lacks are
+// added as 'running' attempts with their step_started events; the start log
+// is removed after the commit. A start log that exists but cannot be read
+// fails the whole transaction (the runs stay 'running'). Returns the ids of
+// the runs it marked.
+Result<std::vector<std::string>> MarkStaleRuns(sqlite::Db& db, const std::string& journal_path,
+                                               const std::string& host, int64_t now_us);
 
 }  // namespace runbook::journal

@@ -7,11 +7,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
 
 #include "engine/loader.h"
 #include "engine/runner.h"
+#include "journal/identity.h"
+#include "journal/start_log.h"
 #include "steps/process_step.h"
 #include "steps/registry.h"
 #include "tests/fakes/fake_process_launcher.h"
@@ -86,7 +89,9 @@ bool Any(journal::sqlite::Db& db, const char* sql) {
 }
 
 TEST_F(RunnerFaultsTest, JournalFailingMidRunStopsLaunchingStepsAndFailsTheRunWithTheReason) {
-  // The transaction that records `first` finishing is the first to fail.
+  // The group commit that records `first` finishing is the first to fail.
+  // `dependent` may start before that commit (its start is in the start
+  // log; journal/start_log.h); nothing starts once the failure is known.
   OpenJournal([](journal::sqlite::Db& db) {
     return Any(db, "SELECT count(*) FROM events WHERE kind = 'step_finished' AND step_id = 'first'");
   });
@@ -106,20 +111,44 @@ finally:
   EXPECT_NE(s.error.find("journal write failed"), std::string::npos) << s.error;
   EXPECT_NE(s.error.find("disk I/O error (injected)"), std::string::npos) << s.error;
   std::vector<std::string> launched = Launched();
-  EXPECT_EQ(launched, (std::vector<std::string>{"echo slow", "echo first"}))
-      << "a step was launched after the journal broke";
+  ASSERT_GE(launched.size(), 2u);
+  EXPECT_EQ(launched[0], "echo slow");
+  EXPECT_EQ(launched[1], "echo first");
+  for (const char* never : {"echo later", "echo tidy"})
+    EXPECT_EQ(std::count(launched.begin(), launched.end(), never), 0) << never << " launched after the journal broke";
   EXPECT_EQ(launcher_.running(), 0) << "the running step was not stopped";
   Status sticky = journal_->writer_status();
   EXPECT_FALSE(sticky.ok());
   EXPECT_NE(sticky.message().find("disk I/O error (injected)"), std::string::npos) << sticky.message();
 }
 
-TEST_F(RunnerFaultsTest, JournalFailingBeforeTheFirstStepStartsRunsNothing) {
-  // Creating the run commits; the first step's start (its durability
-  // barrier) does not.
+TEST_F(RunnerFaultsTest, AGroupCommitFailingAfterAStepStartedStopsThatStepAndTheRun) {
+  // Creating the run commits (a barrier); the group with the first step's
+  // start does not. The step started (its start is in the start log), and is
+  // stopped as soon as the failure is known, without waiting for it to end.
   OpenJournal([](journal::sqlite::Db& db) {
     return Any(db, "SELECT count(*) FROM events WHERE kind = 'step_started'");
   });
+  launcher_.On([](const steps::ProcessRequest& r) { return !r.argv.empty() && r.argv.back() == "echo a"; },
+               FakeProcessLauncher::Runs(std::chrono::hours(1)));
+  RunSummary s = Run(R"(name: t
+steps:
+  - {id: a, run: echo a}
+  - {id: b, needs: [a], run: echo b}
+finally:
+  - {id: tidy, run: echo tidy}
+)");
+  EXPECT_EQ(s.status, journal::RunStatus::kFailed);
+  EXPECT_NE(s.error.find("disk I/O error (injected)"), std::string::npos) << s.error;
+  EXPECT_EQ(Launched(), std::vector<std::string>{"echo a"});
+  EXPECT_EQ(launcher_.running(), 0) << "the running step was not stopped";
+}
+
+TEST_F(RunnerFaultsTest, AStartLogThatCannotBeWrittenRunsNothing) {
+  // The barrier before a step's process starts is its line in the start
+  // log; a directory where the file should be makes it fail.
+  OpenJournal([](journal::sqlite::Db&) { return false; });
+  fs::create_directories(journal::StartLogPath((dir_ / "journal.db").string(), journal::CurrentProcess()));
   RunSummary s = Run(R"(name: t
 steps:
   - {id: a, run: echo a}
@@ -128,8 +157,20 @@ finally:
   - {id: tidy, run: echo tidy}
 )");
   EXPECT_EQ(s.status, journal::RunStatus::kFailed);
-  EXPECT_NE(s.error.find("disk I/O error (injected)"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("cannot create the start log"), std::string::npos) << s.error;
   EXPECT_TRUE(Launched().empty()) << "a step ran although its start could not be recorded";
+  // The journal itself still works, and says so: the run failed with the
+  // reason, its attempts failed without starting.
+  auto run = journal_->GetRun(s.run_id);
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->status, journal::RunStatus::kFailed);
+  EXPECT_NE(run->error.find("cannot create the start log"), std::string::npos) << run->error;
+  auto attempts = journal_->GetAttempts(s.run_id);
+  ASSERT_TRUE(attempts.ok());
+  for (const auto& a : *attempts) {
+    EXPECT_EQ(a.status, journal::AttemptStatus::kFailed) << a.step_id;
+    EXPECT_NE(a.error.find("not started"), std::string::npos) << a.error;
+  }
 }
 
 }  // namespace

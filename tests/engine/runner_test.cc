@@ -16,6 +16,8 @@
 #include "engine/json_text.h"
 #include "engine/loader.h"
 #include "engine/run_execution.h"
+#include "journal/identity.h"
+#include "journal/start_log.h"
 #include "steps/process_step.h"
 #include "steps/registry.h"
 #include "tests/fakes/fake_process_launcher.h"
@@ -109,8 +111,9 @@ TEST_F(RunnerTest, BarriersReadyInOneLoopPassShareOneCommit) {
   const uint64_t before = journal_->transactions();
   std::vector<std::string> order;
   auto step = [&](std::string id) -> boost::asio::awaitable<void> {
-    // As RunAttempts does: the records are queued under a Hold, so that the
-    // writer thread is not woken to commit them on its own.
+    // As the engine's barriers (a run's start, pause and end) do: the
+    // records are queued under a Hold, so that the writer thread is not
+    // woken to commit them on its own.
     std::optional<journal::Journal::Hold> hold(std::in_place, *journal_);
     journal::EventRecord e;
     e.run_id = run.id;
@@ -132,6 +135,32 @@ TEST_F(RunnerTest, BarriersReadyInOneLoopPassShareOneCommit) {
   io_.run();
   EXPECT_EQ((std::vector<std::string>{"a", "b"}), order);
   EXPECT_EQ(journal_->transactions(), before + 1);
+}
+
+TEST_F(RunnerTest, AStepsStartIsInTheStartLogBeforeItsProcessStarts) {
+  // The launcher's rule only looks: what the start log holds when each
+  // process is about to start (journal/start_log.h).
+  const std::string log = journal::StartLogPath((dir_ / "journal.db").string(), journal::CurrentProcess());
+  std::vector<std::string> at_launch;
+  launcher_.On(
+      [&](const steps::ProcessRequest& r) {
+        std::string ids;
+        for (const auto& start : journal::ReadStartLog(log).value()) ids += " " + start.attempt.step_id;
+        at_launch.push_back(r.argv.back() + ":" + ids);
+        return false;
+      },
+      FakeProcessLauncher::Exits(0));
+  RunSummary s = Run(R"(name: t
+steps:
+  - {id: a, run: echo a}
+  - {id: b, needs: [a], run: echo b}
+)");
+  ASSERT_EQ(s.status, journal::RunStatus::kSucceeded) << s.error;
+  EXPECT_EQ(at_launch, (std::vector<std::string>{"echo a: a", "echo b: a b"}));
+  ASSERT_EQ(Attempts(s.run_id, "b").size(), 1u);
+  EXPECT_EQ(Attempts(s.run_id, "b")[0].status, journal::AttemptStatus::kSucceeded);
+  ASSERT_TRUE(journal_->Close().ok());
+  EXPECT_FALSE(fs::exists(log));
 }
 
 TEST_F(RunnerTest, RetriesJournalEveryAttemptAndThenSucceed) {

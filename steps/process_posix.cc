@@ -1,9 +1,13 @@
 // The POSIX ProcessLauncher (see process.h for the contract).
 //
-// Spawning: posix_spawn (glibc: clone(CLONE_VM|CLONE_VFORK), no copy of the
-// engine's page tables), with POSIX_SPAWN_SETPGROUP (new group, same
-// session), an empty signal mask and every signal back to SIG_DFL, stdio
-// dup'ed from our pipes (or /dev/null), chdir, and closefrom(3). Boost 1.81's
+// Spawning: vfork (no copy of the engine's page tables; unlike glibc's
+// posix_spawn, which does the same with clone(CLONE_VM|CLONE_VFORK), no
+// child stack to map and unmap each time: an munmap in a process with a
+// second thread costs a TLB shootdown, about 3% of a fanout), and in the
+// child a new process group (same session), every signal back to SIG_DFL
+// and an empty mask, stdio dup'ed from our pipes (or /dev/null), chdir, and
+// closefrom(3) (steps/process_spawn.cc; posix_spawn under ThreadSanitizer,
+// which turns vfork into fork). Boost 1.81's
 // Process v2 launchers were rejected: vfork_launcher calls
 // io_context::notify_fork(fork_child) inside the vfork child, which rebuilds
 // the epoll reactor in memory shared with the parent (and calls exit(), not

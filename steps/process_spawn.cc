@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -45,6 +46,16 @@ Status MakePipe(Pipe& p, bool ours_is_read_end) {
   return Status::Ok();
 }
 
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+#if defined(__SANITIZE_THREAD__)
+
 class SpawnAttributes {
  public:
   SpawnAttributes() {
@@ -64,6 +75,67 @@ class SpawnAttributes {
   posix_spawnattr_t attr_;
   posix_spawn_file_actions_t actions_;
 };
+
+#else
+
+// What the vfork child does (Spawn): it runs on our stack, in our memory,
+// while this thread waits, until it execs or exits. Only system calls, and
+// the one write it may make is `error`.
+struct ChildPlan {
+  const char* program = nullptr;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  const char* cwd = nullptr;  // nullptr: ours
+  int stdin_fd = -1;          // -1: /dev/null
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  volatile int error = 0;     // errno of the step that failed; the child then exits 127
+};
+
+// A function of its own, so that the child's calls use stack below
+// Spawn's frame and leave Spawn's variables alone.
+[[noreturn]] __attribute__((noinline)) void ExecChild(ChildPlan* plan) {
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  // Every signal at its default (glibc refuses its two internal ones, 32
+  // and 33, which stay as they are, as with posix_spawn).
+  for (int sig = 1; sig < NSIG; ++sig) (void)::sigaction(sig, &dfl, nullptr);
+  int fail = 0;
+  if (::setpgid(0, 0) != 0) fail = errno;
+  if (fail == 0) {
+    // Not close-on-exec: it may be 0 itself (our stdin closed); above 2,
+    // closefrom below closes it.
+    int in = plan->stdin_fd >= 0 ? plan->stdin_fd : ::open("/dev/null", O_RDONLY);
+    if (in < 0 || ::dup2(in, STDIN_FILENO) < 0) fail = errno;
+  }
+  if (fail == 0 && ::dup2(plan->stdout_fd, STDOUT_FILENO) < 0) fail = errno;
+  if (fail == 0 && ::dup2(plan->stderr_fd, STDERR_FILENO) < 0) fail = errno;
+  if (fail == 0 && plan->cwd != nullptr && ::chdir(plan->cwd) != 0) fail = errno;
+  if (fail == 0) {
+    // Our pipes are close-on-exec already; this also covers descriptors
+    // that some library opened without O_CLOEXEC.
+    (void)::close_range(STDERR_FILENO + 1, ~0U, 0);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(plan->program, plan->argv, plan->envp);
+    fail = errno;
+  }
+  plan->error = fail;
+  ::_exit(127);
+}
+
+#endif
+
+// A spawn that failed with errno `e`: a missing or unusable directory is
+// named as such, anything else is the program's.
+Status SpawnFailed(const ProcessRequest& req, int e) {
+  if (!req.cwd.empty()) {
+    if (Status s = CheckDirectory(req.cwd); !s.ok()) return s;
+  }
+  return Status::NotFound("cannot execute '" + req.argv[0] + "': " + ErrnoText(e));
+}
 
 }  // namespace
 
@@ -108,7 +180,10 @@ Result<std::string> ResolveProgram(const std::string& name, std::string_view pat
   return Status::NotFound("cannot execute '" + name + "': " + ErrnoText(denied ? EACCES : ENOENT));
 }
 
-// Spawns `program` (a path) with the request's argv, environment and stdio.
+#if defined(__SANITIZE_THREAD__)
+
+// ThreadSanitizer turns vfork() into fork(), where the child's error cannot
+// reach the parent through memory: posix_spawn does the same work there.
 Result<Spawned> Spawn(const ProcessRequest& req, const std::string& program) {
   Pipe out, err, in;
   if (Status s = MakePipe(out, true); !s.ok()) return s;
@@ -134,30 +209,59 @@ Result<Spawned> Spawn(const ProcessRequest& req, const std::string& program) {
   if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(fa, out.write.get(), STDOUT_FILENO);
   if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(fa, err.write.get(), STDERR_FILENO);
   if (rc == 0 && !req.cwd.empty()) rc = ::posix_spawn_file_actions_addchdir_np(fa, req.cwd.c_str());
-  // Our pipes are close-on-exec already; this also covers descriptors that
-  // some library opened without O_CLOEXEC.
   if (rc == 0) rc = ::posix_spawn_file_actions_addclosefrom_np(fa, STDERR_FILENO + 1);
   if (rc != 0) return Status::Internal("cannot prepare the spawn of '" + req.argv[0] + "': " + ErrnoText(rc));
 
-  std::vector<char*> argv, envp;
-  argv.reserve(req.argv.size() + 1);
-  for (const std::string& a : req.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  envp.reserve(req.env.size() + 1);
-  for (const std::string& e : req.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-
+  std::vector<char*> argv = CStrings(req.argv), envp = CStrings(req.env);
   pid_t pid = 0;
   // glibc reports a failed exec here (and reaps that child itself).
   rc = ::posix_spawn(&pid, program.c_str(), fa, sa.attr(), argv.data(), envp.data());
-  if (rc != 0) {
-    if (!req.cwd.empty()) {
-      if (Status s = CheckDirectory(req.cwd); !s.ok()) return s;
+  if (rc != 0) return SpawnFailed(req, rc);
+  return Spawned{pid, std::move(out.read), std::move(err.read), std::move(in.write)};
+}
+
+#else
+
+// Spawns `program` (a path) with the request's argv, environment and stdio.
+Result<Spawned> Spawn(const ProcessRequest& req, const std::string& program) {
+  Pipe out, err, in;
+  if (Status s = MakePipe(out, true); !s.ok()) return s;
+  if (Status s = MakePipe(err, true); !s.ok()) return s;
+  if (req.stdin_data) {
+    if (Status s = MakePipe(in, false); !s.ok()) return s;
+  }
+  std::vector<char*> argv = CStrings(req.argv), envp = CStrings(req.env);
+  ChildPlan plan;
+  plan.program = program.c_str();
+  plan.argv = argv.data();
+  plan.envp = envp.data();
+  plan.cwd = req.cwd.empty() ? nullptr : req.cwd.c_str();
+  plan.stdin_fd = req.stdin_data ? in.read.get() : -1;
+  plan.stdout_fd = out.write.get();
+  plan.stderr_fd = err.write.get();
+
+  // Every signal blocked from before the child exists until it has reset
+  // them all to SIG_DFL: none of our handlers may run in it (it shares our
+  // memory until it execs).
+  sigset_t all, old;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = ::vfork();
+  if (pid == 0) ExecChild(&plan);
+  const int vfork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return Status::Internal("cannot spawn '" + req.argv[0] + "': " + ErrnoText(vfork_errno));
+  if (plan.error != 0) {
+    // The child exists, and exits 127 at once: reap it here.
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    return Status::NotFound("cannot execute '" + req.argv[0] + "': " + ErrnoText(rc));
+    return SpawnFailed(req, plan.error);
   }
   return Spawned{pid, std::move(out.read), std::move(err.read), std::move(in.write)};
 }
+
+#endif
 
 // Is a process of group `pgid`, other than a zombie, still around? kill(0)
 // answers for the common case (nobody: ESRCH); it also counts zombies, which

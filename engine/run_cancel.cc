@@ -27,6 +27,7 @@ void RunExecution::JournalBroken(const Status& why) {
   if (journal_broken_) return;
   spdlog::error("{}", why.message());  // already says "journal write failed: PATH: ..."
   journal_broken_ = true;
+  journal_broken_reason_ = why;
   summary.error = "the journal cannot record this run any more (" + why.message() + "); no further steps are started";
   plan_.FailRun();
   plan_.Cancel();

@@ -134,6 +134,11 @@ class RunExecution : public ChildRuns {
                      const std::string& value, const std::string& threshold);
   void SkipStep(int s, const std::string& reason);
   void FailWithoutRunning(int s, const std::string& error);
+  // Remembers the journal's queued_mark() once step `s`'s end is queued.
+  void NoteEnded(int s);
+  // The mark of the last end the step waited for (its needs; every step so
+  // far for a handler block): committed, or its start needs a barrier.
+  uint64_t WaitedFor(const CompiledStep& cs) const;
   void FinishStep(int s, StepStatus status, StepOutcome outcome);
   std::vector<std::string> StepEnv(const CompiledStep& cs, int attempt, std::string& error);
   // Applies the step's extraction rules to its text outputs (run_extract.cc);
@@ -194,6 +199,10 @@ class RunExecution : public ChildRuns {
   std::deque<int> launch_queue_;
   std::unordered_map<int, std::shared_ptr<CancelSignal>> running_;
   std::vector<int> attempts_used_;  // per step: the highest attempt number journaled
+  // Per step: the journal's queued_mark() after its end was queued
+  // (NoteEnded); and the latest of those.
+  std::vector<uint64_t> ended_mark_;
+  uint64_t last_end_mark_ = 0;
   std::map<int, int> parked_;       // step -> attempt, waiting for a decision from outside
   std::unordered_map<std::string, PriorStep> prior_;  // resume: by step id
   // What every step's environment starts from, built on the first step: the
@@ -209,6 +218,7 @@ class RunExecution : public ChildRuns {
   int signal_ = 0;
   bool timed_out_ = false;
   bool journal_broken_ = false;
+  Status journal_broken_reason_;  // what JournalBroken was told
   bool ended_ = false;
   bool cancelled_by_parent_ = false;
   int restored_ = 0;  // resume: steps that kept their results

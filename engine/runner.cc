@@ -62,7 +62,7 @@ journal::Block ToJournal(Block b) {
 RunExecution::RunExecution(asio::io_context& io, journal::Journal& j, const ExecutorRegistry& executors,
                            ProgressSink* progress, const RunRequest& req)
     : io_(io), journal_(j), executors_(executors), progress_(progress), req_(req), rb_(*req.runbook), plan_(rb_),
-      attempts_used_(rb_.steps.size(), 0), wake_(io), run_timer_(io), signals_(io) {
+      attempts_used_(rb_.steps.size(), 0), ended_mark_(rb_.steps.size(), 0), wake_(io), run_timer_(io), signals_(io) {
   std::vector<std::string> secret_values;
   for (const auto& [k, v] : req.secrets) secret_values.push_back(v);
   masker_ = Masker(secret_values);
@@ -448,6 +448,7 @@ void RunExecution::SkipStep(int s, const std::string& reason) {
   int attempt = NextAttempt(s);
   RecordAttempt(s, attempt, StepStatus::kSkipped, now, now, std::nullopt, {}, reason, nullptr);
   Event(cs.id(), "step_skipped", "skipped: " + reason, attempt);
+  NoteEnded(s);
   plan_.Skip(s);
   values_.steps[cs.id()] = StepResultValues{"skipped", std::nullopt, {}, masker_.Mask(reason)};
   if (progress_) progress_->StepSkipped(cs, reason);
@@ -459,13 +460,26 @@ void RunExecution::FailWithoutRunning(int s, const std::string& error) {
   int attempt = NextAttempt(s);
   RecordAttempt(s, attempt, StepStatus::kFailed, now, now, std::nullopt, {}, error, nullptr);
   Event(cs.id(), "step_finished", "failed: " + error, attempt, {{"status", "failed"}});
+  NoteEnded(s);
   if (plan_.status(s) == StepStatus::kPending) plan_.Start(s);
   plan_.Finish(s, StepStatus::kFailed);
   values_.steps[cs.id()] = StepResultValues{"failed", std::nullopt, {}, masker_.Mask(error)};
   if (progress_) progress_->StepFinished(cs, attempt, StepStatus::kFailed, Millis(0), masker_.Mask(error));
 }
 
+void RunExecution::NoteEnded(int s) {
+  ended_mark_[s] = journal_.queued_mark();
+  last_end_mark_ = ended_mark_[s];
+}
+
+uint64_t RunExecution::WaitedFor(const CompiledStep& cs) const {
+  uint64_t mark = cs.block == Block::kMain ? 0 : last_end_mark_;
+  for (int n : cs.needs) mark = std::max(mark, ended_mark_[n]);
+  return mark;
+}
+
 void RunExecution::FinishStep(int s, StepStatus status, StepOutcome outcome) {
+  NoteEnded(s);
   running_.erase(s);
   StepResultValues result;
   result.status = StepStatusName(status);
@@ -605,16 +619,36 @@ awaitable<StepStatus> RunExecution::RunAttempts(int s, StepExecutor& executor,
     const int attempt = NextAttempt(s);
     const int64_t started = journal::NowMicros();
     auto t0 = Clock::now();
-    // The start is durable before the process starts: in the journal's
-    // start log now, committed with the next group (Journal::StartAttempt).
-    // Through the event loop first: the step must not finish inside the
-    // Schedule() that started it.
-    co_await asio::post(io_.get_executor(), use_awaitable);
-    Status durable = journal_.StartAttempt(
-        AttemptRow(s, attempt, StepStatus::kRunning, started, std::nullopt, std::nullopt, {}, "", nullptr),
-        EventRow(cs.id(), "step_started",
-                 attempts > 1 ? "attempt " + std::to_string(round) + " of " + std::to_string(attempts) : "started",
-                 attempt, "{}"));
+    // The start is durable before the process starts.
+    journal::AttemptRecord running =
+        AttemptRow(s, attempt, StepStatus::kRunning, started, std::nullopt, std::nullopt, {}, "", nullptr);
+    journal::EventRecord started_event = EventRow(
+        cs.id(), "step_started",
+        attempts > 1 ? "attempt " + std::to_string(round) + " of " + std::to_string(attempts) : "started", attempt,
+        "{}");
+    Status durable;
+    if (journal_broken_) {
+      // No step starts once the journal failed (a `finally` step would
+      // otherwise find SQLite working when only the start log failed).
+      durable = journal_broken_reason_;
+    } else if (round > 1 || WaitedFor(cs) > journal_.committed_mark()) {
+      // It waited for attempts whose ends are still queued (its needs', the
+      // main steps' for a handler, its own previous attempt's): they are
+      // committed with its start, so that the journal never shows it
+      // starting before what it waited for had ended.
+      std::optional<journal::Journal::Hold> hold(std::in_place, journal_);
+      journal_.PutAttempt(std::move(running));
+      journal_.AppendEvent(std::move(started_event));
+      durable = co_await SyncJournal(journal_, &hold);
+    } else {
+      // A first attempt that waited for nothing, or for ends committed
+      // already: in this process's start log now, committed with the next
+      // group (Journal::StartAttempt).
+      // Through the event loop first, as SyncJournal: the step must not
+      // finish inside the Schedule() that started it.
+      co_await asio::post(io_.get_executor(), use_awaitable);
+      durable = journal_.StartAttempt(std::move(running), std::move(started_event));
+    }
     if (!durable.ok()) {
       outcome = StepOutcome{StepStatus::kFailed, std::nullopt, {}, "not started: " + durable.message()};
       // Recorded when only the start log failed (otherwise refused, as

@@ -217,11 +217,13 @@ Status Journal::Close() {
     // followed may be left), and spill files of attempts that have not ended
     // (a run waiting for an approval), synced now.
     std::vector<WriteOp> ops;
+    uint64_t mark;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      TakeQueueLocked(ops);
+      mark = TakeQueueLocked(ops);
     }
     CommitOps(ops);
+    MarkCommitted(mark);
     Status s = statements_.CloseSpillFiles();
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
@@ -270,6 +272,7 @@ void Journal::Enqueue(WriteOp op) {
   bool was_empty = queue_.empty();
   const bool barrier = std::holds_alternative<BarrierOp>(op);
   queue_.push_back(std::move(op));
+  ++queued_;
   barriers_ += barrier ? 1 : 0;
   // A writer in its commit window (WriterLoop) is woken when it should end.
   bool cut_batch = batching_ && WindowFullLocked();
@@ -279,9 +282,19 @@ void Journal::Enqueue(WriteOp op) {
   if (was_empty || cut_batch) wake_writer_.notify_one();
 }
 
-void Journal::TakeQueueLocked(std::vector<WriteOp>& ops) {
+uint64_t Journal::TakeQueueLocked(std::vector<WriteOp>& ops) {
   ops.swap(queue_);
   barriers_ = 0;
+  return queued_;
+}
+
+void Journal::MarkCommitted(uint64_t mark) {
+  if (writer_status().ok()) committed_.store(mark, std::memory_order_release);
+}
+
+uint64_t Journal::queued_mark() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queued_;
 }
 
 bool Journal::WindowFullLocked() const {
@@ -393,12 +406,14 @@ std::optional<Status> Journal::SyncHere() {
   if (!commit.owns_lock()) return std::nullopt;  // the writer is committing
   const int64_t logged = start_log_->size();
   std::vector<WriteOp> ops;
+  uint64_t mark;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) return Status::FailedPrecondition("journal " + path_ + " is closed");
-    TakeQueueLocked(ops);
+    mark = TakeQueueLocked(ops);
   }
   CommitOps(ops);
+  MarkCommitted(mark);
   Status s = writer_status();
   if (s.ok()) start_log_->TruncateIfUnchanged(logged, kStartLogTruncateBytes);
   return s;
@@ -472,11 +487,13 @@ void Journal::WriterLoop() {
     std::lock_guard<std::mutex> commit(commit_mu_);
     const int64_t logged = start_log_->size();
     std::vector<WriteOp> ops;
+    uint64_t mark;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      TakeQueueLocked(ops);
+      mark = TakeQueueLocked(ops);
     }
     CommitOps(ops);
+    MarkCommitted(mark);
     if (writer_status().ok()) start_log_->TruncateIfUnchanged(logged, kStartLogTruncateBytes);
   }
 }

@@ -129,11 +129,20 @@ class Journal {
   // journal/start_log.h). That is the barrier before the step's process
   // starts: once this returns ok, the start is in the journal even if this
   // process dies before the commit (the next Open adds it from the start
-  // log). Close() removes the start log. A zero started_at_us / ts_us is
+  // log). Only the start is: what was queued before it is not, so a step
+  // that waited for others' ends takes Sync/SyncHere instead. Close() removes the start log. A zero started_at_us / ts_us is
   // "now". Errors: the sticky writer failure (nothing queued), or "journal
   // write failed: cannot write the start log PATH: ..." (the records are
   // queued; the caller must not start the step, and should record that).
   Status StartAttempt(AttemptRecord running, EventRecord started);
+
+  // Records are numbered in the order they are queued. queued_mark(): the
+  // number of the last one queued so far; committed_mark(): of the last one
+  // committed (everything numbered up to it is). A caller that needs
+  // records it queued to be committed before it acts, and finds them
+  // committed already, can skip a barrier.
+  uint64_t queued_mark() const;
+  uint64_t committed_mark() const { return committed_.load(std::memory_order_acquire); }
 
   // Durability barrier: `done` runs once everything enqueued before this
   // call is committed (Status ok) or has failed (the sticky writer error), on
@@ -227,9 +236,12 @@ class Journal {
           std::unique_ptr<sqlite::Db> reader_db, std::vector<std::string> interrupted);
 
   void Enqueue(WriteOp op);
-  // Moves the queue into `ops` (which must be empty). REQUIRES: mu_ held.
-  // Committers read start_log_->size() before, for TruncateIfUnchanged.
-  void TakeQueueLocked(std::vector<WriteOp>& ops);
+  // Moves the queue into `ops` (which must be empty) and returns the mark of
+  // its last record. REQUIRES: mu_ held. Committers read start_log_->size()
+  // before, for TruncateIfUnchanged, and call MarkCommitted(mark) after.
+  uint64_t TakeQueueLocked(std::vector<WriteOp>& ops);
+  // Advances committed_mark() unless the journal has failed.
+  void MarkCommitted(uint64_t mark);
   // The commit window ends: a barrier, kBatchRecords records or
   // kOutputBatchBytes of output are queued. REQUIRES: mu_ held.
   bool WindowFullLocked() const;
@@ -287,6 +299,8 @@ class Journal {
   bool closed_ = false;
   int holds_ = 0;          // live Hold objects
   int barriers_ = 0;       // BarrierOps in queue_
+  uint64_t queued_ = 0;    // records ever queued (queued_mark)
+  std::atomic<uint64_t> committed_{0};  // committed_mark, written under commit_mu_
   // The background checkpoint (DeferCheckpoint, Checkpoint): asked of the
   // writer, running, done. Set to kCheckpointAsked under mu_ (the writer's
   // wait predicate reads it); atomic for DeferCheckpoint's other reads.

@@ -137,28 +137,48 @@ TEST_F(RunnerTest, BarriersReadyInOneLoopPassShareOneCommit) {
   EXPECT_EQ(journal_->transactions(), before + 1);
 }
 
-TEST_F(RunnerTest, AStepsStartIsInTheStartLogBeforeItsProcessStarts) {
-  // The launcher's rule only looks: what the start log holds when each
-  // process is about to start (journal/start_log.h).
+TEST_F(RunnerTest, AStepsStartIsDurableBeforeItsProcessStartsAndSoAreTheEndsItWaitedFor) {
+  // Nothing commits without a barrier here, whatever the machine's speed.
+  ASSERT_TRUE(journal_->Close().ok());
+  journal::OpenOptions options;
+  options.commit_window = std::chrono::hours(1);
+  journal_ = std::move(journal::Journal::Open((dir_ / "journal.db").string(), options).value());
+  // The launcher's rule only looks, when each process is about to start: at
+  // what this process's start log holds (journal/start_log.h), and at what
+  // the journal has committed.
   const std::string log = journal::StartLogPath((dir_ / "journal.db").string(), journal::CurrentProcess());
   std::vector<std::string> at_launch;
   launcher_.On(
       [&](const steps::ProcessRequest& r) {
-        std::string ids;
-        for (const auto& start : journal::ReadStartLog(log).value()) ids += " " + start.attempt.step_id;
-        at_launch.push_back(r.argv.back() + ":" + ids);
+        std::string seen = r.argv.back() + ":";
+        for (const auto& start : journal::ReadStartLog(log).value()) seen += " " + start.attempt.step_id;
+        seen += " |";
+        for (const auto& run : journal_->ListRuns({}).value())
+          for (const auto& a : journal_->GetAttempts(run.id).value())
+            seen += " " + a.step_id + "=" + std::string(journal::ToString(a.status));
+        at_launch.push_back(seen);
         return false;
       },
       FakeProcessLauncher::Exits(0));
   RunSummary s = Run(R"(name: t
 steps:
   - {id: a, run: echo a}
-  - {id: b, needs: [a], run: echo b}
-)");
+  - {id: x, needs: [a], run: echo x}
+  - {id: y, needs: [a], run: echo y}
+)",
+                     /*max_parallel=*/1);
   ASSERT_EQ(s.status, journal::RunStatus::kSucceeded) << s.error;
-  EXPECT_EQ(at_launch, (std::vector<std::string>{"echo a: a", "echo b: a b"}));
-  ASSERT_EQ(Attempts(s.run_id, "b").size(), 1u);
-  EXPECT_EQ(Attempts(s.run_id, "b")[0].status, journal::AttemptStatus::kSucceeded);
+  ASSERT_EQ(at_launch.size(), 3u);
+  // `a` waited for nothing: its start is in the start log, not yet committed.
+  EXPECT_EQ(at_launch[0], "echo a: a |");
+  // The first of x and y waited for a's end, which was still queued: both
+  // were committed with its start (not in the start log).
+  const bool x_first = at_launch[1].starts_with("echo x");
+  const std::string first = x_first ? "x" : "y", second = x_first ? "y" : "x";
+  EXPECT_EQ(at_launch[1], "echo " + first + ": a | a=succeeded " + first + "=running");
+  // The second waited for a's end too, committed by then: its start goes to
+  // the start log (the first one's end is still queued).
+  EXPECT_EQ(at_launch[2], "echo " + second + ": a " + second + " | a=succeeded " + first + "=running");
   ASSERT_TRUE(journal_->Close().ok());
   EXPECT_FALSE(fs::exists(log));
 }

@@ -62,7 +62,11 @@ journal::Block ToJournal(Block b) {
 RunExecution::RunExecution(asio::io_context& io, journal::Journal& j, const ExecutorRegistry& executors,
                            ProgressSink* progress, const RunRequest& req)
     : io_(io), journal_(j), executors_(executors), progress_(progress), req_(req), rb_(*req.runbook), plan_(rb_),
-      attempts_used_(rb_.steps.size(), 0), ended_mark_(rb_.steps.size(), 0), wake_(io), run_timer_(io), signals_(io) {
+      attempts_used_(rb_.steps.size(), 0),
+      ended_mark_(rb_.steps.size(), 0),
+      wake_(io),
+      run_timer_(io),
+      signals_(io) {
   std::vector<std::string> secret_values;
   for (const auto& [k, v] : req.secrets) secret_values.push_back(v);
   masker_ = Masker(secret_values);

@@ -557,14 +557,15 @@ Status Journal::CommitSlice(std::vector<WriteOp>& ops, size_t begin, size_t end)
   }
 
   if (!sqlite3_get_autocommit(writer_db_->handle())) (void)statements_.Rollback();
+  Status failure = Prefixed("journal write failed: ", s);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!status_.ok()) return status_;
-    status_ = Prefixed("journal write failed: ", s);
+    status_ = failure;  // for good: nothing changes it again
   }
   std::lock_guard<std::mutex> lock(watchers_mu_);
-  for (auto& [id, watcher] : watchers_) watcher(status_);  // status_ is set for good
-  return status_;
+  for (auto& [id, watcher] : watchers_) watcher(failure);
+  return failure;
 }
 
 uint64_t Journal::WatchFailure(std::function<void(Status)> on_failure) {

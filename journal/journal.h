@@ -130,10 +130,12 @@ class Journal {
   // starts: once this returns ok, the start is in the journal even if this
   // process dies before the commit (the next Open adds it from the start
   // log). Only the start is: what was queued before it is not, so a step
-  // that waited for others' ends takes Sync/SyncHere instead. Close() removes the start log. A zero started_at_us / ts_us is
-  // "now". Errors: the sticky writer failure (nothing queued), or "journal
-  // write failed: cannot write the start log PATH: ..." (the records are
-  // queued; the caller must not start the step, and should record that).
+  // that waited for ends not yet committed (committed_mark) takes
+  // Sync/SyncHere instead. Close() removes the start log. A zero
+  // started_at_us / ts_us is "now". Errors: the sticky writer failure
+  // (nothing queued), or "journal write failed: cannot create (write) the
+  // start log PATH: ..." (the records are queued; the caller must not start
+  // the step, and should record that).
   Status StartAttempt(AttemptRecord running, EventRecord started);
 
   // Records are numbered in the order they are queued. queued_mark(): the

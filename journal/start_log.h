@@ -3,9 +3,10 @@
 // A step's start must be in the journal before its process starts, and a
 // SQLite commit per step was most of the journal's cost per step. So the
 // engine's records go to the writer thread's group commits (the commit
-// window, Journal), and each start is also appended, before the step's
-// process starts, to a file of this process's own beside the journal: one
-// line, one write(2). Once write(2) returns the line survives a crash of the
+// window, Journal), and the start of a step that waited for nothing still
+// uncommitted (Journal::StartAttempt; the engine decides) is also appended,
+// before the step's process starts, to a file of this process's own beside
+// the journal: one line, one write(2). Once write(2) returns the line survives a crash of the
 // process (it is in the page cache), as a commit with synchronous=NORMAL
 // does; neither survives a power loss before the next sync. When the
 // process dies, the next process that opens the journal marks its runs
@@ -28,8 +29,7 @@ namespace runbook::journal {
 // it, the identity the runs table records for a run's engine (so that the
 // stale-run check finds the file of a run's dead engine without listing the
 // directory). The boot id keeps a process of an earlier boot that had the
-// same pid and start time apart ("" if unknown: the name then ends in
-// "-starts--PID-STARTTIME").
+// same pid and start time apart (unknown: "JOURNAL-starts--PID-STARTTIME").
 std::string StartLogPath(const std::string& journal_path, const ProcessIdentity& owner);
 
 // What a line records: a step attempt's 'running' row and its step_started

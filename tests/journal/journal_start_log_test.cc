@@ -59,11 +59,11 @@ OpenOptions LongWindow() {
 using StartLogTest = JournalTest;
 
 TEST_F(StartLogTest, ALineReadsBackAsTheStartItRecordsAndACutLastLineIsSkipped) {
-  EventRecord e = Started("r1r1r1r1r1r1", "check \"disk\"", 3, "attempt 3 of 5");
+  EventRecord e = Started("b1b1b1b1b1b1", "check \"disk\"", 3, "attempt 3 of 5");
   e.data_json = R"({"note":"line\nbreak"})";
-  std::string line = StartLogLine(Running("r1r1r1r1r1r1", "check \"disk\"", 3, 1234567, Block::kOnFailure), e);
+  std::string line = StartLogLine(Running("b1b1b1b1b1b1", "check \"disk\"", 3, 1234567, Block::kOnFailure), e);
   ASSERT_EQ(line.back(), '\n');
-  std::string second = StartLogLine(Running("r1r1r1r1r1r1", "b", 1, 99), Started("r1r1r1r1r1r1", "b", 1, "started"));
+  std::string second = StartLogLine(Running("b1b1b1b1b1b1", "b", 1, 99), Started("b1b1b1b1b1b1", "b", 1, "started"));
   {
     std::ofstream out(dir_ + "/log");
     out << line << "not json\n" << second.substr(0, second.size() / 2);  // a write cut short
@@ -72,7 +72,7 @@ TEST_F(StartLogTest, ALineReadsBackAsTheStartItRecordsAndACutLastLineIsSkipped) 
   ASSERT_TRUE(starts.ok()) << starts.status().message();
   ASSERT_EQ(starts->size(), 1u);
   const LoggedStart& s = starts->front();
-  EXPECT_EQ(s.attempt.run_id, "r1r1r1r1r1r1");
+  EXPECT_EQ(s.attempt.run_id, "b1b1b1b1b1b1");
   EXPECT_EQ(s.attempt.step_id, "check \"disk\"");
   EXPECT_EQ(s.attempt.block, Block::kOnFailure);
   EXPECT_EQ(s.attempt.attempt, 3);
@@ -273,20 +273,20 @@ using CommitWindowTest = JournalTest;
 TEST_F(CommitWindowTest, RecordsWaitForTheWindowAndABarrierEndsItAtOnce) {
   {
     auto j = OpenJournal(LongWindow());
-    j->CreateRun(MakeRun("w1w1w1w1w1w1"));
+    j->CreateRun(MakeRun("d1d1d1d1d1d1"));
     std::this_thread::sleep_for(milliseconds(50));
-    EXPECT_FALSE(j->GetRun("w1w1w1w1w1w1").ok()) << "committed before the window ended";
+    EXPECT_FALSE(j->GetRun("d1d1d1d1d1d1").ok()) << "committed before the window ended";
     std::promise<Status> done;
     j->Sync([&done](Status s) { done.set_value(s); });  // through the writer, in its window
     ASSERT_TRUE(done.get_future().get().ok());
-    EXPECT_TRUE(j->GetRun("w1w1w1w1w1w1").ok());
+    EXPECT_TRUE(j->GetRun("d1d1d1d1d1d1").ok());
   }
   OpenOptions o;
   o.commit_window = milliseconds(30);
   auto j = OpenJournal(o);
   auto t0 = std::chrono::steady_clock::now();
-  j->CreateRun(MakeRun("w2w2w2w2w2w2"));
-  while (!j->GetRun("w2w2w2w2w2w2").ok()) std::this_thread::sleep_for(milliseconds(1));
+  j->CreateRun(MakeRun("d2d2d2d2d2d2"));
+  while (!j->GetRun("d2d2d2d2d2d2").ok()) std::this_thread::sleep_for(milliseconds(1));
   EXPECT_GE(std::chrono::steady_clock::now() - t0, milliseconds(25));
 }
 
@@ -306,12 +306,12 @@ TEST_F(CommitWindowTest, AFailureWatcherHearsOfAFailedGroupCommitOnceAndNotAfter
   uint64_t gone = j->WatchFailure([&](Status) { ++unwatched; });
   EXPECT_NE(id, 0u);
   j->UnwatchFailure(gone);
-  j->CreateRun(MakeRun("x1x1x1x1x1x1"));
+  j->CreateRun(MakeRun("e2e2e2e2e2e2"));
   ASSERT_TRUE(j->SyncBlocking().ok());
   EXPECT_EQ(heard, 0);
 
   broken = true;
-  j->AppendEvent(MakeEvent("x1x1x1x1x1x1", "note"));  // committed by the writer, no barrier
+  j->AppendEvent(MakeEvent("e2e2e2e2e2e2", "note"));  // committed by the writer, no barrier
   while (heard == 0) std::this_thread::sleep_for(milliseconds(1));
   EXPECT_NE(message.find("disk I/O error (injected)"), std::string::npos) << message;
   EXPECT_FALSE(j->SyncBlocking().ok());

@@ -29,6 +29,19 @@ void NetInt(std::string& out, int64_t v) { Net(out, std::string_view(std::to_str
 
 }  // namespace
 
+ChainFields ChainFieldsOf(const EventRecord& e) {
+  ChainFields f;
+  if (!e.run_id.empty()) f.run_id = e.run_id;
+  if (!e.step_id.empty()) f.step_id = e.step_id;
+  if (e.attempt) f.attempt = *e.attempt;
+  f.ts = e.ts_us;
+  f.kind = e.kind;
+  f.actor = e.actor;
+  f.message = e.message;
+  f.data_json = e.data_json;
+  return f;
+}
+
 std::string CanonicalEventBytes(const ChainFields& f) {
   std::string out;
   out.reserve(96 + f.kind.size() + f.actor.size() + f.message.size() + f.data_json.size() +

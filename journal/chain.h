@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "engine/status.h"
+#include "journal/records.h"
 #include "journal/sqlite.h"
 
 namespace runbook::journal {
@@ -35,6 +36,10 @@ struct ChainFields {
   std::string_view data_json;
   std::string_view prev_hash;
 };
+
+// The fields of a record AppendEvent queued: "" run or step is NULL; seq and
+// prev_hash are left for AppendChained. Views into `e`.
+ChainFields ChainFieldsOf(const EventRecord& e);
 
 // The bytes that are hashed: the tag "rbkj-event-v1" and the ten fields in
 // the order of ChainFields, each as a netstring "<decimal length>:<bytes>,"

@@ -76,17 +76,8 @@ Status AddLoggedStarts(sqlite::Db& db, const std::vector<LoggedStart>& log, cons
     Result<bool> started = exists(*has_event, a);
     if (!started.ok()) return started.status();
     if (!*started) {
-      const EventRecord& e = start.event;
-      ChainFields f;
-      f.run_id = e.run_id;
-      f.step_id = e.step_id;
-      f.attempt = a.attempt;
-      f.ts = e.ts_us;
-      f.kind = e.kind;
-      f.actor = e.actor;
-      f.message = e.message;
-      f.data_json = e.data_json;
-      if (Result<int64_t> seq = AppendChained(event, head, f); !seq.ok()) return seq.status();
+      if (Result<int64_t> seq = AppendChained(event, head, ChainFieldsOf(start.event)); !seq.ok())
+        return seq.status();
     }
   }
   return Status::Ok();

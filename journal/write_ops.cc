@@ -192,16 +192,7 @@ Status WriteStatements::Apply(const EventRecord& e) {
     if (!head.ok()) return head.status();
     head_ = std::move(*head);
   }
-  ChainFields f;
-  if (!e.run_id.empty()) f.run_id = e.run_id;
-  if (!e.step_id.empty()) f.step_id = e.step_id;
-  f.attempt = Widen(e.attempt);
-  f.ts = e.ts_us;
-  f.kind = e.kind;
-  f.actor = e.actor;
-  f.message = e.message;
-  f.data_json = e.data_json;
-  Result<int64_t> seq = AppendChained(insert_event_, *head_, f);
+  Result<int64_t> seq = AppendChained(insert_event_, *head_, ChainFieldsOf(e));
   if (!seq.ok()) {
     head_.reset();  // the failed insert may have left it behind the table
     return seq.status();

@@ -216,14 +216,7 @@ Status Journal::Close() {
     // committed everything before it stopped; without it, records no barrier
     // followed may be left), and spill files of attempts that have not ended
     // (a run waiting for an approval), synced now.
-    std::vector<WriteOp> ops;
-    uint64_t mark;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      mark = TakeQueueLocked(ops);
-    }
-    CommitOps(ops);
-    MarkCommitted(mark);
+    (void)CommitQueue();
     Status s = statements_.CloseSpillFiles();
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
@@ -282,14 +275,25 @@ void Journal::Enqueue(WriteOp op) {
   if (was_empty || cut_batch) wake_writer_.notify_one();
 }
 
-uint64_t Journal::TakeQueueLocked(std::vector<WriteOp>& ops) {
-  ops.swap(queue_);
-  barriers_ = 0;
-  return queued_;
-}
-
-void Journal::MarkCommitted(uint64_t mark) {
-  if (writer_status().ok()) committed_.store(mark, std::memory_order_release);
+Status Journal::CommitQueue() {
+  // Read before the queue is taken: every line in the file then has its
+  // records in what is taken (StartAttempt queues before it appends).
+  const int64_t logged = start_log_->size();
+  std::vector<WriteOp> ops;
+  uint64_t mark;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ops.swap(queue_);
+    barriers_ = 0;
+    mark = queued_;
+  }
+  CommitOps(ops);
+  Status s = writer_status();
+  if (s.ok()) {
+    committed_.store(mark, std::memory_order_release);
+    start_log_->TruncateIfUnchanged(logged, kStartLogTruncateBytes);
+  }
+  return s;
 }
 
 uint64_t Journal::queued_mark() const {
@@ -384,7 +388,7 @@ Status Journal::StartAttempt(AttemptRecord running, EventRecord started) {
   if (started.ts_us == 0) started.ts_us = *running.started_at_us;
   std::string line = StartLogLine(running, started);
   // Queued first: the records of every line in the file are then queued
-  // when a committer reads the file's size (TakeQueueLocked's callers).
+  // when a committer reads the file's size (CommitQueue).
   Enqueue(std::move(running));
   Enqueue(std::move(started));
   if (Status s = start_log_->Append(line); !s.ok()) return Prefixed("journal write failed: ", s);
@@ -404,19 +408,11 @@ Status Journal::SyncBlocking() {
 std::optional<Status> Journal::SyncHere() {
   std::unique_lock<std::mutex> commit(commit_mu_, std::try_to_lock);
   if (!commit.owns_lock()) return std::nullopt;  // the writer is committing
-  const int64_t logged = start_log_->size();
-  std::vector<WriteOp> ops;
-  uint64_t mark;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) return Status::FailedPrecondition("journal " + path_ + " is closed");
-    mark = TakeQueueLocked(ops);
   }
-  CommitOps(ops);
-  MarkCommitted(mark);
-  Status s = writer_status();
-  if (s.ok()) start_log_->TruncateIfUnchanged(logged, kStartLogTruncateBytes);
-  return s;
+  return CommitQueue();
 }
 
 // --- The writer thread -------------------------------------------------------
@@ -485,16 +481,7 @@ void Journal::WriterLoop() {
     }
     // Whatever SyncHere has not taken meanwhile (possibly nothing).
     std::lock_guard<std::mutex> commit(commit_mu_);
-    const int64_t logged = start_log_->size();
-    std::vector<WriteOp> ops;
-    uint64_t mark;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      mark = TakeQueueLocked(ops);
-    }
-    CommitOps(ops);
-    MarkCommitted(mark);
-    if (writer_status().ok()) start_log_->TruncateIfUnchanged(logged, kStartLogTruncateBytes);
+    (void)CommitQueue();
   }
 }
 

@@ -238,12 +238,12 @@ class Journal {
           std::unique_ptr<sqlite::Db> reader_db, std::vector<std::string> interrupted);
 
   void Enqueue(WriteOp op);
-  // Moves the queue into `ops` (which must be empty) and returns the mark of
-  // its last record. REQUIRES: mu_ held. Committers read start_log_->size()
-  // before, for TruncateIfUnchanged, and call MarkCommitted(mark) after.
-  uint64_t TakeQueueLocked(std::vector<WriteOp>& ops);
-  // Advances committed_mark() unless the journal has failed.
-  void MarkCommitted(uint64_t mark);
+  // Takes everything queued and commits it (CommitOps); then, unless the
+  // journal has failed, advances committed_mark() and empties the start log
+  // if nothing was appended meanwhile. Returns writer_status(). What every
+  // committer does: the writer thread, SyncHere, Close.
+  // REQUIRES: commit_mu_ held.
+  Status CommitQueue();
   // The commit window ends: a barrier, kBatchRecords records or
   // kOutputBatchBytes of output are queued. REQUIRES: mu_ held.
   bool WindowFullLocked() const;

@@ -46,6 +46,14 @@ Status MakePipe(Pipe& p, bool ours_is_read_end) {
   return Status::Ok();
 }
 
+// stdout's and stderr's pipes, and stdin's when there is stdin data.
+Status MakeStdioPipes(const ProcessRequest& req, Pipe& out, Pipe& err, Pipe& in) {
+  if (Status s = MakePipe(out, true); !s.ok()) return s;
+  if (Status s = MakePipe(err, true); !s.ok()) return s;
+  if (req.stdin_data) return MakePipe(in, false);
+  return Status::Ok();
+}
+
 std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   std::vector<char*> out;
   out.reserve(strings.size() + 1);
@@ -186,11 +194,7 @@ Result<std::string> ResolveProgram(const std::string& name, std::string_view pat
 // reach the parent through memory: posix_spawn does the same work there.
 Result<Spawned> Spawn(const ProcessRequest& req, const std::string& program) {
   Pipe out, err, in;
-  if (Status s = MakePipe(out, true); !s.ok()) return s;
-  if (Status s = MakePipe(err, true); !s.ok()) return s;
-  if (req.stdin_data) {
-    if (Status s = MakePipe(in, false); !s.ok()) return s;
-  }
+  if (Status s = MakeStdioPipes(req, out, err, in); !s.ok()) return s;
 
   SpawnAttributes sa;
   int rc = ::posix_spawnattr_setflags(sa.attr(), POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
@@ -225,11 +229,7 @@ Result<Spawned> Spawn(const ProcessRequest& req, const std::string& program) {
 // Spawns `program` (a path) with the request's argv, environment and stdio.
 Result<Spawned> Spawn(const ProcessRequest& req, const std::string& program) {
   Pipe out, err, in;
-  if (Status s = MakePipe(out, true); !s.ok()) return s;
-  if (Status s = MakePipe(err, true); !s.ok()) return s;
-  if (req.stdin_data) {
-    if (Status s = MakePipe(in, false); !s.ok()) return s;
-  }
+  if (Status s = MakeStdioPipes(req, out, err, in); !s.ok()) return s;
   std::vector<char*> argv = CStrings(req.argv), envp = CStrings(req.env);
   ChildPlan plan;
   plan.program = program.c_str();
